@@ -48,6 +48,9 @@ export class MapStateView implements StateView {
   get size(): number {
     return this.map.size
   }
+  *entries(): Generator<[Uint8Array, Uint8Array]> {
+    for (const [id, v] of this.map) yield [idKey(id), v]
+  }
 }
 
 /**

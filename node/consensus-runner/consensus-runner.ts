@@ -1,0 +1,24 @@
+/**
+ * The consensus seam: the node starts one ConsensusRunner, which decides blocks and commits them
+ * through `Chain`. `SoloRunner` (one validator) and the BFT runner (many validators over the
+ * network) implement it.
+ */
+export interface ConsensusRunner {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Called when the mempool gained txs, so an on-demand producer can act. */
+  notifyTxs(): void
+  /** True while the node is catching up with the network. */
+  syncing(): boolean
+}
+
+export interface ProductionOptions {
+  /** Longest time between blocks; empty blocks are made at this pace. */
+  readonly blockIntervalMs: number
+  /** Make a block as soon as txs wait (after `batchDelayMs`), not only every interval. */
+  readonly produceOnTxs: boolean
+  /** How long to let txs gather before an on-demand block. */
+  readonly batchDelayMs: number
+}
+
+export const DEFAULT_PRODUCTION: ProductionOptions = { blockIntervalMs: 1_000, produceOnTxs: true, batchDelayMs: 2 }

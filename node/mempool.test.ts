@@ -1,0 +1,65 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CoreErrorCode, addressFromPublicKey, isCoreError } from '../core/index.ts'
+import { Mempool } from './mempool.ts'
+import { kvTx, testKey } from './test-support/fixtures.ts'
+
+const [a, b, c] = [testKey('a'), testKey('b'), testKey('c')]
+const chainNonces = new Map<string, number>()
+const nonceOf = (addr: Uint8Array) => chainNonces.get(Buffer.from(addr).toString('hex')) ?? 0
+const setNonce = (k: typeof a, n: number) => chainNonces.set(Buffer.from(addressFromPublicKey(k.publicKey)).toString('hex'), n)
+
+function pool(maxTxs = 100, maxBytes = 1_000_000, maxNonceGap = 10): Mempool {
+  chainNonces.clear()
+  return new Mempool({ chainId: 'medchain-test', maxTxs, maxBytes, maxNonceGap }, nonceOf)
+}
+
+test('candidates come round-robin across senders, each in nonce order', () => {
+  const p = pool()
+  for (const n of [2, 0, 1]) p.add(kvTx(a, n, 'k', 'v'))
+  for (const n of [1, 0]) p.add(kvTx(b, n, 'k', 'v'))
+  const aAddr = Buffer.from(addressFromPublicKey(a.publicKey))
+  const order = [...p.candidates()].map((t) => `${Buffer.from(t.sender).equals(aAddr) ? 'a' : 'b'}${t.nonce}`)
+  assert.deepEqual(order, ['a0', 'b0', 'a1', 'b1', 'a2'])
+})
+
+test('duplicates, replays and nonce gaps are refused with their codes', () => {
+  const p = pool()
+  const t = kvTx(a, 0, 'k', 'v')
+  p.add(t)
+  assert.throws(() => p.add(t), (e) => isCoreError(e, CoreErrorCode.DUPLICATE_TX))
+  assert.throws(() => p.add(kvTx(a, 0, 'k', 'other')), (e) => isCoreError(e, CoreErrorCode.DUPLICATE_TX))
+  setNonce(b, 5)
+  assert.throws(() => p.add(kvTx(b, 4, 'k', 'v')), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
+  assert.throws(() => p.add(kvTx(b, 16, 'k', 'v')), (e) => isCoreError(e, CoreErrorCode.NONCE_GAP))
+  p.add(kvTx(b, 15, 'k', 'v'))
+  assert.throws(() => p.add(kvTx(a, 1, 'k', 'v', 'other-chain')), (e) => isCoreError(e, CoreErrorCode.WRONG_CHAIN_ID))
+})
+
+test('a full pool evicts from the largest sender, never from a smaller one, else refuses', () => {
+  const p = pool(4)
+  for (let n = 0; n < 3; n++) p.add(kvTx(a, n, 'k', 'v'))
+  p.add(kvTx(b, 0, 'k', 'v'))
+  assert.equal(p.size, 4)
+  // c has nothing pending: a (3 txs) loses its highest nonce.
+  p.add(kvTx(c, 0, 'k', 'v'))
+  assert.equal(p.size, 4)
+  assert.deepEqual(p.pendingNonces(addressFromPublicKey(a.publicKey)), [0, 1])
+  // a is now tied for largest with nobody larger than a's would-be 3: refused.
+  assert.throws(() => p.add(kvTx(a, 2, 'k', 'v')), (e) => isCoreError(e, CoreErrorCode.MEMPOOL_FULL))
+  // Byte bound too.
+  const small = pool(100, 300)
+  small.add(kvTx(a, 0, 'k', 'v'))
+  assert.throws(() => small.add(kvTx(a, 1, 'k', 'x'.repeat(200))), (e) => isCoreError(e, CoreErrorCode.MEMPOOL_FULL))
+})
+
+test('removeCommitted drops txs the chain has used', () => {
+  const p = pool()
+  const txs = [0, 1, 2].map((n) => kvTx(a, n, 'k', 'v'))
+  for (const t of txs) p.add(t)
+  setNonce(a, 2)
+  p.removeCommitted(txs.slice(0, 2))
+  assert.equal(p.size, 1)
+  assert.equal([...p.candidates()][0]!.nonce, 2)
+  assert.equal(p.bytes, txs[2]!.bytes.length)
+})

@@ -1,0 +1,155 @@
+/**
+ * Mempool: signed txs waiting for a block, bounded by count and bytes, ordered by sender nonce.
+ *
+ * Admission (`add`): shape and signature were checked by `createTxFromBytes` +
+ * `validateTxStateless` (done here too); the nonce must be at least the sender's next nonce on
+ * chain (else NONCE_TOO_LOW: a replay) and at most `maxNonceGap` ahead (NONCE_GAP); the same id,
+ * or another tx with the same sender and nonce, is DUPLICATE_TX.
+ *
+ * Eviction when full: the incoming tx may push out the highest-nonce tx of the sender that holds
+ * the most pending txs, if that sender holds more than the incoming sender would; otherwise the
+ * incoming tx is refused with MEMPOOL_FULL. So one busy sender cannot starve everyone else, and
+ * nothing is evicted for a sender that is already the largest. Evicted txs are dropped (clients
+ * see them as unknown and resubmit); committed and stale txs leave via `removeCommitted`.
+ *
+ * Block candidates (`candidates`) take senders round-robin, each in nonce order.
+ */
+import {
+  CoreError, CoreErrorCode, toHex, validateTxNonce, validateTxStateless, type SignedTx,
+} from '../core/index.ts'
+
+export interface MempoolOptions {
+  readonly chainId: string
+  readonly maxTxs: number
+  readonly maxBytes: number
+  readonly maxNonceGap: number
+}
+
+export const DEFAULT_MEMPOOL_OPTIONS: Omit<MempoolOptions, 'chainId'> = {
+  maxTxs: 50_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxNonceGap: 1_000,
+}
+
+type SenderQueue = Map<number, SignedTx> // nonce → tx
+
+const idKey = (id: Uint8Array): string => Buffer.from(id).toString('hex')
+const senderKey = (address: Uint8Array): string => Buffer.from(address).toString('hex')
+
+export class Mempool {
+  private readonly byId = new Map<string, SignedTx>()
+  /** Insertion-ordered: senders in the order their first pending tx arrived. */
+  private readonly bySender = new Map<string, SenderQueue>()
+  private totalBytes = 0
+
+  constructor(
+    private readonly options: MempoolOptions,
+    /** The sender's next nonce according to the committed chain state. */
+    private readonly chainNonceOf: (address: Uint8Array) => number,
+  ) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+  get bytes(): number {
+    return this.totalBytes
+  }
+
+  has(id: Uint8Array): boolean {
+    return this.byId.has(idKey(id))
+  }
+  get(id: Uint8Array): SignedTx | undefined {
+    return this.byId.get(idKey(id))
+  }
+
+  /**
+   * Admits a tx, or throws why not.
+   * @throws CoreError WRONG_CHAIN_ID, BAD_SIGNATURE, DUPLICATE_TX, NONCE_TOO_LOW, NONCE_GAP, MEMPOOL_FULL
+   */
+  add(tx: SignedTx, { signatureChecked = false } = {}): void {
+    const id = idKey(tx.id)
+    if (this.byId.has(id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
+    if (!signatureChecked) validateTxStateless(tx, this.options.chainId)
+    else if (tx.chainId !== this.options.chainId) validateTxStateless(tx, this.options.chainId)
+    validateTxNonce(tx, this.chainNonceOf(tx.sender), this.options.maxNonceGap)
+    const sk = senderKey(tx.sender)
+    const queue = this.bySender.get(sk)
+    if (queue?.has(tx.nonce)) {
+      throw new CoreError(CoreErrorCode.DUPLICATE_TX, `another tx from this sender with nonce ${tx.nonce} is already pending`)
+    }
+    if (tx.bytes.length > this.options.maxBytes) throw new CoreError(CoreErrorCode.MEMPOOL_FULL, 'tx larger than the whole mempool')
+    while (this.byId.size >= this.options.maxTxs || this.totalBytes + tx.bytes.length > this.options.maxBytes) {
+      if (!this.evictFor(sk, (queue?.size ?? 0) + 1)) {
+        throw new CoreError(CoreErrorCode.MEMPOOL_FULL, `mempool full (${this.byId.size} txs, ${this.totalBytes} bytes); retry later`)
+      }
+    }
+    let q = this.bySender.get(sk)
+    if (!q) {
+      q = new Map()
+      this.bySender.set(sk, q)
+    }
+    q.set(tx.nonce, tx)
+    this.byId.set(id, tx)
+    this.totalBytes += tx.bytes.length
+  }
+
+  private evictFor(incomingSender: string, incomingCount: number): boolean {
+    let victim: string | undefined
+    let most = incomingCount
+    for (const [s, q] of this.bySender) {
+      if (s !== incomingSender && q.size > most) {
+        most = q.size
+        victim = s
+      }
+    }
+    if (!victim) return false
+    const q = this.bySender.get(victim)!
+    const highest = Math.max(...q.keys())
+    this.removeOne(victim, q, highest)
+    return true
+  }
+
+  private removeOne(sk: string, q: SenderQueue, nonce: number): void {
+    const tx = q.get(nonce)
+    if (!tx) return
+    q.delete(nonce)
+    if (q.size === 0) this.bySender.delete(sk)
+    this.byId.delete(idKey(tx.id))
+    this.totalBytes -= tx.bytes.length
+  }
+
+  /** Pending txs for a block: senders round-robin, each in ascending nonce order. */
+  *candidates(): Generator<SignedTx> {
+    const queues = [...this.bySender.values()].map((q) => [...q.values()].sort((a, b) => a.nonce - b.nonce))
+    let index = 0
+    let any = true
+    while (any) {
+      any = false
+      for (const q of queues) {
+        const tx = q[index]
+        if (tx) {
+          any = true
+          yield tx
+        }
+      }
+      index++
+    }
+  }
+
+  /** After a block: drops every pending tx whose nonce the chain has now used. */
+  removeCommitted(txs: readonly SignedTx[]): void {
+    const senders = new Map<string, Uint8Array>()
+    for (const tx of txs) senders.set(senderKey(tx.sender), tx.sender)
+    for (const [sk, address] of senders) {
+      const q = this.bySender.get(sk)
+      if (!q) continue
+      const next = this.chainNonceOf(address)
+      for (const nonce of [...q.keys()]) if (nonce < next) this.removeOne(sk, q, nonce)
+    }
+  }
+
+  /** Pending txs of one sender (for nonce tracking in the RPC). */
+  pendingNonces(address: Uint8Array): number[] {
+    return [...(this.bySender.get(senderKey(address))?.keys() ?? [])].sort((a, b) => a - b)
+  }
+}
