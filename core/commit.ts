@@ -104,9 +104,14 @@ export function createCommit(height: number, round: number, blockHash: Uint8Arra
 
 /**
  * Checks that a quorum of distinct validators precommitted `blockHash` at `height`.
+ * `verifySignature` defaults to `verify`; callers that see the same signatures many times (the
+ * consensus engine, its simulator) may pass a memoising wrapper with the same rule.
  * @throws CoreError BAD_COMMIT saying what is wrong.
  */
-export function verifyCommit(chainId: string, set: ValidatorSet, commit: CommitCertificate, height: number, blockHash: Uint8Array): void {
+export function verifyCommit(
+  chainId: string, set: ValidatorSet, commit: CommitCertificate, height: number, blockHash: Uint8Array,
+  verifySignature: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean = verify,
+): void {
   const fail = (m: string): never => { throw new CoreError(CoreErrorCode.BAD_COMMIT, m, { height }) }
   if (commit.height !== height) fail(`commit is for height ${commit.height}, expected ${height}`)
   if (!bytesEqual(commit.blockHash, blockHash)) fail(`commit is for block ${toHex(commit.blockHash)}, expected ${toHex(blockHash)}`)
@@ -116,7 +121,7 @@ export function verifyCommit(chainId: string, set: ValidatorSet, commit: CommitC
     last = index
     const v = set.validators[index]
     if (!v) fail(`commit names validator #${index}, the set has ${set.validators.length}`)
-    if (!verify(sig, voteSignBytes(chainId, VoteType.PRECOMMIT, height, commit.round, blockHash), v!.publicKey)) {
+    if (!verifySignature(sig, voteSignBytes(chainId, VoteType.PRECOMMIT, height, commit.round, blockHash), v!.publicKey)) {
       fail(`precommit signature of validator #${index} does not verify`)
     }
   }

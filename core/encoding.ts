@@ -32,11 +32,19 @@ export const MAX_DECODE_BYTES_DEFAULT = 4 * 1024 * 1024
 export const MAX_DEPTH = 32
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n - 1n
+/** With the `u` flag a valid surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /\p{Surrogate}/u
 
 /** Checks that `value` is in the canonical value model; throws DECODE_BAD_TYPE / DECODE_TOO_DEEP. */
 export function assertCanonicalValue(value: unknown, depth = 0): asserts value is CanonicalValue {
   if (depth > MAX_DEPTH) throw new CoreError(CoreErrorCode.DECODE_TOO_DEEP, `nesting deeper than ${MAX_DEPTH}`)
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return
+  if (value === null || typeof value === 'boolean') return
+  if (typeof value === 'string') {
+    // A lone UTF-16 surrogate has no UTF-8 form: msgpackr writes U+FFFD instead, so two
+    // different strings would share one encoding (and one hash). Refuse it.
+    if (LONE_SURROGATE.test(value)) throw new CoreError(CoreErrorCode.DECODE_BAD_TYPE, 'string is not well-formed UTF-16 (lone surrogate)')
+    return
+  }
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || Object.is(value, -0)) {
       throw new CoreError(CoreErrorCode.DECODE_BAD_TYPE, `number ${value} is not a safe integer`)

@@ -4,7 +4,7 @@
  * value in its receipt, never an exception; an exception from an executor is a bug.
  */
 import type { CanonicalValue } from './encoding.ts'
-import { asArray, asBytes, asList, asString, asUint, decode, encodeTrusted } from './encoding.ts'
+import { asArray, asBytes, asList, asString, asUint, decode, encodeTrusted, shapeError } from './encoding.ts'
 import type { StateOverlay, StateView } from './state.ts'
 import type { SignedTx, TxKind } from './tx.ts'
 
@@ -70,6 +70,7 @@ export function encodeReceipt(r: Receipt): Uint8Array {
 export function decodeReceipt(bytes: Uint8Array): Receipt {
   const r = asArray(decode(bytes), 7, 'receipt')
   const status = asUint(r[0], 'receipt.status') as ReceiptStatus
+  if (status !== ReceiptStatus.OK && status !== ReceiptStatus.FAILED) throw shapeError('receipt.status', `unknown status ${status}`)
   return {
     status,
     gasUsed: asUint(r[1], 'receipt.gasUsed'),

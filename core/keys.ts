@@ -5,8 +5,10 @@
  * canonical R and A — and public keys that are not of small order. Signing uses @noble/curves;
  * verification on the node's hot path uses node:crypto (OpenSSL, ~15x faster here). Both sides
  * enforce the same rule: noble runs with `zip215: false` (RFC 8032 strict), and small-order or
- * non-canonical public keys are refused before any signature is checked, which removes the
- * edge cases where OpenSSL and noble could disagree (see keys.test.ts for the vectors).
+ * non-canonical public keys, and keys with a small-order component, are refused before any
+ * signature is checked. noble checks the cofactored equation and OpenSSL the cofactorless one, so
+ * `verifyNoble` also refuses an R with a small-order component: with that, both paths accept
+ * exactly the same signatures (see keys.test.ts for the vectors).
  *
  * Address rule: address = the first 20 bytes of SHA-256(domainTag('address') || publicKey),
  * shown as `mc` followed by 40 lowercase hex characters.
@@ -60,6 +62,9 @@ export function assertValidPublicKey(publicKey: Uint8Array): void {
     throw new CoreError(CoreErrorCode.BAD_PUBLIC_KEY, 'public key is not a valid Ed25519 point')
   }
   if (point.isSmallOrder()) throw new CoreError(CoreErrorCode.BAD_PUBLIC_KEY, 'public key is of small order')
+  // A mixed-order key (honest key + a torsion point) is where OpenSSL's cofactorless equation and
+  // noble's cofactored one disagree; honest keys never have a torsion component.
+  if (!point.isTorsionFree()) throw new CoreError(CoreErrorCode.BAD_PUBLIC_KEY, 'public key has a small-order component')
 }
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo; node:crypto takes raw keys only this way.
@@ -110,9 +115,14 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 /** The same rule on @noble/curves, for places without node:crypto and for cross-checks. */
 export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false
   if (!isValidPublicKeyCached(publicKey)) return false
   try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
+    if (!ed25519.verify(signature, message, publicKey, { zip215: false })) return false
+    // noble checks the cofactored equation [8]SB = [8]R + [8]kA; OpenSSL the cofactorless
+    // SB = R + kA. With A torsion-free (assertValidPublicKey), they agree exactly when R has no
+    // torsion component, so refuse such R here (only reached for signatures noble accepted).
+    return ed25519.Point.fromBytes(signature.subarray(0, 32), false).isTorsionFree()
   } catch {
     return false
   }

@@ -90,7 +90,11 @@ function checkUnsignedShape(tx: UnsignedTx): void {
   if (!Array.isArray(tx.args) || tx.args.length > TX_LIMITS.maxArgs) {
     throw new CoreError(CoreErrorCode.BAD_SHAPE, `${what}.args must be a list of at most ${TX_LIMITS.maxArgs} values`)
   }
-  assertCanonicalValue(tx.args as CanonicalValue)
+  // Depth 2: args sit at [signed raw][unsigned raw][args], so a tx built here never nests deeper
+  // than `createTxFromBytes` (which decodes the whole signed tx) accepts.
+  assertCanonicalValue(tx.args as CanonicalValue, 2)
+  assertCanonicalValue(tx.chainId)
+  assertCanonicalValue(tx.method)
   if (!Number.isSafeInteger(tx.gasLimit) || tx.gasLimit < TX_LIMITS.minGasLimit || tx.gasLimit > TX_LIMITS.maxGasLimit) {
     throw new CoreError(CoreErrorCode.GAS_LIMIT_OUT_OF_BOUNDS, `gas limit ${tx.gasLimit} outside ${TX_LIMITS.minGasLimit}..${TX_LIMITS.maxGasLimit}`)
   }

@@ -5,9 +5,9 @@
  * nothing of networking or rounds.
  */
 import {
-  CoreError, bytesEqual, createBlock, readNonce, toHex, txRootOf, validateTxStateless,
+  CoreError, ReceiptStatus, TxKind, bytesEqual, createBlock, readNonce, toHex, txRootOf, validateTxStateless,
   verifyCommit, withCommit, addressFromPublicKey,
-  type Block, type BlockContext, type BlockHeader, type CommitCertificate, type Receipt, type SignedTx,
+  type Block, type BlockContext, type CallResult, type CanonicalValue, type BlockHeader, type CommitCertificate, type Receipt, type SignedTx,
 } from '../core/index.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 import type { Genesis } from './genesis.ts'
@@ -36,6 +36,8 @@ const MAX_EXECUTED_CACHE = 64
 export class Chain {
   private readonly executed = new Map<string, ExecutedBody>()
   private readonly listeners = new Set<FinalBlockListener>()
+  /** Header of the head block (undefined until loaded), so block time checks need no disk read. */
+  private headHeader: BlockHeader | undefined
   private commitQueue: Promise<unknown> = Promise.resolve()
 
   constructor(
@@ -65,10 +67,24 @@ export class Chain {
   }
 
   private async prevTime(): Promise<number> {
+    return (await this.latestHeader())?.time ?? this.genesis.genesisTime
+  }
+
+  /** The head block's header; undefined at genesis. */
+  async latestHeader(): Promise<BlockHeader | undefined> {
     const head = this.store.getHead()
-    if (head.height === 0) return this.genesis.genesisTime
-    const prev = await this.store.getBlock(head.height)
-    return prev!.header.time
+    if (head.height === 0) return undefined
+    if (this.headHeader?.height !== head.height) this.headHeader = (await this.store.getBlock(head.height))!.header
+    return this.headHeader
+  }
+
+  /** A read-only contract call against the latest final state, metered with `gasCap`. */
+  async callReadOnly(target: Uint8Array, method: string, args: readonly CanonicalValue[], caller: Uint8Array, gasCap: number): Promise<CallResult> {
+    const executor = this.executor.executorFor(TxKind.CALL)
+    if (!executor) return { status: ReceiptStatus.FAILED, gasUsed: 0, returnValue: null, errorCode: 'UNSUPPORTED_KIND', errorMessage: 'this node runs no contract VM' }
+    const header = await this.latestHeader()
+    const ctx: BlockContext = { chainId: this.chainId, height: header?.height ?? 0, time: header?.time ?? this.genesis.genesisTime, proposer: header?.proposer ?? new Uint8Array(20) }
+    return executor.call(target, method, args, caller, this.store.state, ctx, gasCap)
   }
 
   private remember(block: Block, body: ExecutedBody): void {
@@ -149,6 +165,7 @@ export class Chain {
     const body = this.executed.get(toHex(block.hash))!
     const final = withCommit(block, commit)
     await this.store.commitBlock({ block: final, receipts: body.receipts, stateWrites: body.stateWrites })
+    this.headHeader = final.header
     this.executed.clear()
     this.mempool.removeCommitted(block.txs)
     for (const l of this.listeners) {

@@ -93,6 +93,17 @@ export class MedchainNode {
     this.stopHooks.push(hook)
   }
 
+  private peersProvider: () => Uint8Array[] = () => []
+
+  /** Lets the network part report connected validators (their public keys). */
+  setPeersProvider(provider: () => Uint8Array[]): void {
+    this.peersProvider = provider
+  }
+
+  connectedPeers(): Uint8Array[] {
+    return this.peersProvider()
+  }
+
   syncing(): boolean {
     return this.consensus?.syncing() ?? false
   }

@@ -1,0 +1,27 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { DEFAULT_CHAINS, parseCliOptions, resolveChains } from './run.ts'
+import { isBenchError } from './errors.ts'
+
+test('command-line options: defaults, --quick, --n, --chains, --eth-client', () => {
+  const d = parseCliOptions([])
+  assert.equal(d.n, 100)
+  assert.deepEqual(d.chains, [...DEFAULT_CHAINS])
+  assert.equal(d.ethClient, 'lean')
+  assert.equal(parseCliOptions(['--quick']).n, 20)
+  assert.equal(parseCliOptions(['--quick', '--n', '7']).n, 7)
+  const o = parseCliOptions(['--n=3', '--chains', 'memory,ganache', '--out', '/tmp/x', '--eth-client', 'contract'])
+  assert.equal(o.n, 3)
+  assert.deepEqual(o.chains, ['memory', 'ganache'])
+  assert.equal(o.outDir, '/tmp/x')
+  assert.equal(o.ethClient, 'contract')
+  for (const bad of [['--n', '0'], ['--n'], ['--chains', 'nope'], ['--frob'], ['--eth-client', 'x'], ['--chains', ',']]) {
+    assert.throws(() => parseCliOptions(bad), (e: unknown) => isBenchError(e), bad.join(' '))
+  }
+})
+
+test('selecting medchain fails fast with DRIVER_NOT_WIRED until its driver exists', async () => {
+  await assert.rejects(resolveChains(parseCliOptions(['--chains', 'medchain']), () => {}), (e: unknown) => isBenchError(e, 'DRIVER_NOT_WIRED'))
+  const memory = await resolveChains(parseCliOptions(['--chains', 'memory']), () => {})
+  assert.deepEqual(memory.map((c) => c.id), ['memory'])
+})

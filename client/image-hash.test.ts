@@ -1,0 +1,101 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isClientError } from './errors.ts'
+import { createLimiter, hashFile, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS } from './image-hash.ts'
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+async function tree(): Promise<{ root: string; contents: Map<string, Buffer> }> {
+  const root = await fs.mkdtemp(join(tmpdir(), 'medchain-img-'))
+  const contents = new Map<string, Buffer>()
+  const put = async (rel: string, data: Buffer): Promise<void> => {
+    const p = join(root, rel)
+    await fs.mkdir(join(p, '..'), { recursive: true })
+    await fs.writeFile(p, data)
+    contents.set(p, data)
+  }
+  await put('b/chest-2.JPG', randomBytes(3 * 1024 * 1024 + 17)) // more than one read chunk
+  await put('a/chest-1.jpeg', randomBytes(1000))
+  await put('a/study/ct.dcm', randomBytes(5000))
+  await put('a/notes.txt', Buffer.from('not an image'))
+  await put('Z.png', Buffer.alloc(0))
+  await fs.symlink(join(root, 'a'), join(root, 'b', 'loop'))
+  return { root, contents }
+}
+
+test('hashFile streams a file and gives the paper fingerprint format', async () => {
+  const { root, contents } = await tree()
+  const p = join(root, 'b/chest-2.JPG')
+  const fp = await hashFile(p)
+  assert.equal(fp.sha256, sha(contents.get(p)!))
+  assert.equal(fp.size, contents.get(p)!.length)
+  assert.ok(isFingerprint(fp.sha256))
+  assert.ok(!isFingerprint('0x' + fp.sha256))
+  await assert.rejects(hashFile(join(root, 'missing.png')), (e) => isClientError(e, 'FILE_NOT_FOUND'))
+})
+
+test('folders are walked recursively in a stable order, with an extension filter, skipping symlinks', async () => {
+  const { root } = await tree()
+  const files = await listImageFiles([root], { extensions: DEFAULT_IMAGE_EXTENSIONS })
+  assert.deepEqual(files.map((f) => f.slice(root.length + 1)), ['Z.png', 'a/chest-1.jpeg', 'a/study/ct.dcm', 'b/chest-2.JPG'])
+  const all = await listImageFiles([root])
+  assert.ok(all.some((f) => f.endsWith('notes.txt')))
+  assert.ok(!all.some((f) => f.includes('loop')))
+  // a named file is kept whatever its extension; a path reached twice is listed once
+  const named = await listImageFiles([join(root, 'a/notes.txt'), join(root, 'a'), join(root, 'a/chest-1.jpeg')], { extensions: ['jpeg'] })
+  assert.deepEqual(named.map((f) => f.slice(root.length + 1)), ['a/notes.txt', 'a/chest-1.jpeg'])
+  await assert.rejects(listImageFiles([join(root, 'nope')]), (e) => isClientError(e, 'FILE_NOT_FOUND'))
+})
+
+test('hashImages hashes every file with bounded concurrency and reports progress', async () => {
+  const { root, contents } = await tree()
+  const progress: number[] = []
+  const result = await hashImages([root], { extensions: DEFAULT_IMAGE_EXTENSIONS, concurrency: 2, onProgress: (p) => progress.push(p.done) })
+  assert.equal(result.length, 4)
+  for (const fp of result) assert.equal(fp.sha256, sha(contents.get(fp.path)!))
+  assert.deepEqual(progress, [1, 2, 3, 4])
+  assert.equal(result.find((r) => r.path.endsWith('Z.png'))!.sha256, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+})
+
+test('mapWithConcurrency never runs more than the limit and keeps order; the first error wins', async () => {
+  let running = 0
+  let peak = 0
+  const out = await mapWithConcurrency([5, 1, 4, 2, 3, 0], 3, async (n) => {
+    running++
+    peak = Math.max(peak, running)
+    await new Promise((r) => setTimeout(r, n))
+    running--
+    return n * 10
+  })
+  assert.deepEqual(out, [50, 10, 40, 20, 30, 0])
+  assert.ok(peak <= 3)
+  let started = 0
+  await assert.rejects(mapWithConcurrency([1, 2, 3, 4, 5, 6], 2, async (n) => {
+    started++
+    if (n === 2) throw new Error('boom')
+    await new Promise((r) => setTimeout(r, 5))
+  }), /boom/)
+  assert.ok(started < 6, 'no new task starts after a failure')
+})
+
+test('createLimiter runs at most the limit at once, in order', async () => {
+  const limit = createLimiter(2)
+  let running = 0
+  let peak = 0
+  const order: number[] = []
+  await Promise.all([0, 1, 2, 3, 4].map((i) => limit(async () => {
+    running++
+    peak = Math.max(peak, running)
+    order.push(i)
+    await new Promise((r) => setTimeout(r, 3))
+    running--
+  })))
+  assert.equal(peak, 2)
+  assert.deepEqual(order, [0, 1, 2, 3, 4])
+  await assert.rejects(limit(async () => { throw new Error('x') }), /x/)
+  assert.equal(await limit(async () => 5), 5, 'a failure frees its slot')
+})

@@ -1,0 +1,78 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { decode, encode, type CanonicalValue } from '../core/encoding.ts'
+import { bytesEqual, utf8 } from '../core/hex.ts'
+import { generateKeyPair } from '../core/keys.ts'
+import { isClientError } from './errors.ts'
+import {
+  decodePersonalEnvelope, openPersonalField, openPersonalFieldText, personalFieldRecipients, sealPersonalField,
+} from './personal-data.ts'
+
+const patient = generateKeyPair()
+const hospital = generateKeyPair()
+const doctor = generateKeyPair()
+const contract = 'mc' + 'ab'.repeat(20)
+const birthday = { contract, field: 'birthday' }
+
+test('the patient and the writing hospital can read; a doctor cannot', () => {
+  const env = sealPersonalField('19970522', { recipients: [patient.publicKey, hospital.publicKey], context: birthday })
+  assert.equal(openPersonalFieldText(env, patient.secretKey, birthday), '19970522')
+  assert.equal(openPersonalFieldText(env, hospital.secretKey, birthday), '19970522')
+  assert.throws(() => openPersonalField(env, doctor.secretKey, birthday), (e) => isClientError(e, 'NOT_A_RECIPIENT'))
+  const listed = personalFieldRecipients(env)
+  assert.ok(listed.length === 2 && bytesEqual(listed[0]!, patient.publicKey) && bytesEqual(listed[1]!, hospital.publicKey))
+  // canonical: decode re-encodes to the same bytes
+  assert.ok(bytesEqual(encode(decode(env)), env))
+  // the plaintext does not appear in the envelope
+  assert.ok(!Buffer.from(env).includes(Buffer.from('19970522')))
+})
+
+test('two seals of the same value differ (fresh ephemeral key, content key and IVs)', () => {
+  const a = sealPersonalField('0912-321-456', { recipients: [patient.publicKey], context: birthday })
+  const b = sealPersonalField('0912-321-456', { recipients: [patient.publicKey], context: birthday })
+  assert.ok(!bytesEqual(a, b))
+})
+
+test('a field opens only in its own contract and field', () => {
+  const env = sealPersonalField('19970522', { recipients: [patient.publicKey], context: birthday })
+  assert.throws(() => openPersonalField(env, patient.secretKey, { contract, field: 'contact' }), (e) => isClientError(e, 'BAD_ENVELOPE'))
+  assert.throws(() => openPersonalField(env, patient.secretKey, { contract: 'mc' + 'cd'.repeat(20), field: 'birthday' }), (e) => isClientError(e, 'BAD_ENVELOPE'))
+  // address case does not matter
+  assert.equal(openPersonalFieldText(env, patient.secretKey, { contract: contract.toUpperCase().replace('MC', 'mc'), field: 'birthday' }), '19970522')
+})
+
+test('tampering with any part of the envelope fails', () => {
+  const env = sealPersonalField('19970522', { recipients: [patient.publicKey, hospital.publicKey], context: birthday })
+  const raw = decode(env) as CanonicalValue[]
+  const flipped = (b: Uint8Array, i = 0): Uint8Array => { const c = new Uint8Array(b); c[i] = c[i]! ^ 1; return c }
+  const recips = raw[5] as Uint8Array[][]
+  const variants: [string, CanonicalValue[]][] = [
+    ['ephemeral key', [raw[0]!, raw[1]!, flipped(raw[2] as Uint8Array), raw[3]!, raw[4]!, raw[5]!]],
+    ['iv', [raw[0]!, raw[1]!, raw[2]!, flipped(raw[3] as Uint8Array), raw[4]!, raw[5]!]],
+    ['ciphertext', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, flipped(raw[4] as Uint8Array), raw[5]!]],
+    ['tag', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, flipped(raw[4] as Uint8Array, (raw[4] as Uint8Array).length - 1), raw[5]!]],
+    ['wrapped key', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, [[recips[0]![0]!, recips[0]![1]!, flipped(recips[0]![2]!)], recips[1]!]]],
+    ['wrap iv', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, [[recips[0]![0]!, flipped(recips[0]![1]!), recips[0]![2]!], recips[1]!]]],
+    ['recipient removed', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, [recips[0]!]]],
+    ['recipient swapped for a doctor', [raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!, [recips[0]!, [doctor.publicKey, recips[1]![1]!, recips[1]![2]!]]]],
+  ]
+  for (const [what, v] of variants) {
+    assert.throws(() => openPersonalField(encode(v), patient.secretKey, birthday), (e) => isClientError(e, 'BAD_ENVELOPE'), what)
+  }
+  // the doctor swapped in as a recipient still cannot read
+  assert.throws(() => openPersonalField(encode(variants[7]![1]), doctor.secretKey, birthday), (e) => isClientError(e, 'BAD_ENVELOPE'))
+  for (const junk of [new Uint8Array(0), utf8.encode('hello'), encode(['medchain/pd', 2, raw[2]!, raw[3]!, raw[4]!, raw[5]!]), env.subarray(0, env.length - 3)]) {
+    assert.throws(() => decodePersonalEnvelope(junk), (e) => isClientError(e, 'BAD_ENVELOPE'))
+  }
+})
+
+test('bad inputs are typed errors', () => {
+  assert.throws(() => sealPersonalField('x', { recipients: [], context: birthday }), (e) => isClientError(e, 'BAD_ARGUMENT'))
+  assert.throws(() => sealPersonalField('x', { recipients: [patient.publicKey, patient.publicKey], context: birthday }), (e) => isClientError(e, 'BAD_ARGUMENT'))
+  assert.throws(() => sealPersonalField('x'.repeat(5000), { recipients: [patient.publicKey], context: birthday }), (e) => isClientError(e, 'BAD_ARGUMENT'))
+  assert.throws(() => sealPersonalField('x', { recipients: [patient.publicKey], context: { contract, field: '' } }), (e) => isClientError(e, 'BAD_ARGUMENT'))
+  assert.throws(() => sealPersonalField('x', { recipients: [new Uint8Array(32)], context: birthday }), /BAD_PUBLIC_KEY/)
+  const bytes = sealPersonalField(new Uint8Array([0xff, 0xfe]), { recipients: [patient.publicKey], context: birthday })
+  assert.ok(bytesEqual(openPersonalField(bytes, patient.secretKey, birthday), new Uint8Array([0xff, 0xfe])))
+  assert.throws(() => openPersonalFieldText(bytes, patient.secretKey, birthday), (e) => isClientError(e, 'BAD_ENVELOPE'))
+})

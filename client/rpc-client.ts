@@ -1,0 +1,344 @@
+/**
+ * JSON-RPC client of a medchain node (wire contract: node/rpc/README.md, types in
+ * core/rpc-wire.ts). Requests go over HTTP POST with the global fetch; subscriptions open one
+ * WebSocket (Node's global WebSocket) lazily on first use, at `<url>/ws`.
+ *
+ * Every failure is an `RpcError`: server errors carry the server's code and `data.code`; errors
+ * the client detects itself use -32006 TIMEOUT (no answer in time) and -32603 with dataCode
+ * TRANSPORT_ERROR (cannot reach the node), BAD_RESPONSE (not JSON-RPC) or CONNECTION_CLOSED
+ * (the WebSocket closed with requests outstanding).
+ */
+import type { CanonicalValue } from '../core/encoding.ts'
+import { fromJsonValue, toJsonValue } from '../core/json-value.ts'
+import {
+  RpcErrorCode, SUBSCRIPTION_NOTIFICATION_METHOD, type BlockJson, type BlockNotificationJson, type CallResultJson,
+  type ChainStatusJson, type EventNotificationJson, type RpcErrorObject, type SubscribeParams,
+  type SubscriptionNotificationParams, type TxGetJson, type TxProofJson,
+} from '../core/rpc-wire.ts'
+import { toHex } from '../core/hex.ts'
+
+export class RpcError extends Error {
+  readonly code: number
+  /** The stable string code (error.data.code), e.g. BAD_SIGNATURE, NOT_FOUND. */
+  readonly dataCode: string
+  readonly data: unknown
+  constructor(code: number, message: string, data?: unknown) {
+    super(message)
+    this.name = 'RpcError'
+    this.code = code
+    this.data = data
+    const dataCode = (data as { code?: unknown } | undefined)?.code
+    this.dataCode = typeof dataCode === 'string' ? dataCode : String(code)
+  }
+
+  static from(error: RpcErrorObject): RpcError {
+    return new RpcError(error.code, error.message, error.data)
+  }
+}
+
+export const ClientRpcDataCode = {
+  TIMEOUT: 'TIMEOUT',
+  TRANSPORT_ERROR: 'TRANSPORT_ERROR',
+  BAD_RESPONSE: 'BAD_RESPONSE',
+  CONNECTION_CLOSED: 'CONNECTION_CLOSED',
+} as const
+
+const clientError = (code: number, dataCode: string, message: string): RpcError => new RpcError(code, message, { code: dataCode })
+
+export interface RpcClientOptions {
+  /** Per request (HTTP and WebSocket). Default 10 000 ms. */
+  readonly timeoutMs?: number
+}
+
+export interface GetBlockParams {
+  readonly height?: number
+  readonly hash?: string
+  readonly fullTxs?: boolean
+}
+
+export interface CallResultValue {
+  readonly status: 'ok' | 'failed'
+  readonly gasUsed: number
+  readonly returnValue: CanonicalValue
+  readonly errorCode: string
+  readonly errorMessage: string
+}
+
+export interface Subscription {
+  readonly id: string
+  unsubscribe(): Promise<void>
+}
+
+export type SubscriptionResult = BlockNotificationJson | EventNotificationJson
+
+interface PendingCall {
+  resolve(value: unknown): void
+  reject(error: RpcError): void
+  timer: NodeJS.Timeout
+}
+
+interface SubscriptionHandlers {
+  onResult(result: SubscriptionResult): void
+  onError?: (error: RpcError) => void
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class RpcClient {
+  readonly #url: string
+  readonly #wsUrl: string
+  readonly #timeoutMs: number
+  #nextId = 1
+  #ws: WebSocket | undefined
+  #wsOpening: Promise<WebSocket> | undefined
+  readonly #pending = new Map<number, PendingCall>()
+  readonly #subscriptions = new Map<string, SubscriptionHandlers>()
+  /** Woken on every block notification; used by waitForFinal. */
+  readonly #blockWaiters = new Set<() => void>()
+
+  constructor(url: string, options: RpcClientOptions = {}) {
+    const parsed = new URL(url)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`RPC url must be http(s): ${url}`)
+    this.#url = parsed.href
+    const ws = new URL(parsed.href)
+    ws.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:'
+    ws.pathname = ws.pathname.replace(/\/?$/, '/ws')
+    this.#wsUrl = ws.href
+    this.#timeoutMs = options.timeoutMs ?? 10_000
+  }
+
+  /** One JSON-RPC call over HTTP. @throws RpcError */
+  async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.#nextId++
+    let response: Response
+    let text: string
+    try {
+      response = await fetch(this.#url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      })
+      text = await response.text()
+    } catch (e) {
+      const name = (e as Error)?.name
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${method}: no answer within ${this.#timeoutMs} ms`)
+      }
+      throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${method}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)
+    }
+    return unwrap<T>(parseResponse(text, response.status), method)
+  }
+
+  status(): Promise<ChainStatusJson> {
+    return this.request('chain_status')
+  }
+
+  getBlock(params: GetBlockParams = {}): Promise<BlockJson> {
+    return this.request('chain_getBlock', { ...params })
+  }
+
+  /** Submits signed tx bytes; resolves to the tx id (0x-hex). */
+  async sendTx(bytes: Uint8Array): Promise<string> {
+    const { id } = await this.request<{ id: string }>('tx_send', { tx: toHex(bytes) })
+    return id
+  }
+
+  getTx(id: string): Promise<TxGetJson> {
+    return this.request('tx_get', { id })
+  }
+
+  getProof(id: string): Promise<TxProofJson> {
+    return this.request('tx_proof', { id })
+  }
+
+  /** Read-only contract call; arguments and return value are canonical values. */
+  async call(address: string, method: string, args: readonly CanonicalValue[], caller?: string): Promise<CallResultValue> {
+    const result = await this.request<CallResultJson>('contract_call', {
+      address, method, args: args.map((a, i) => toJsonValue(a, `args[${i}]`)), ...(caller !== undefined ? { caller } : {}),
+    })
+    return { ...result, returnValue: fromJsonValue(result.returnValue, 'returnValue') }
+  }
+
+  /**
+   * Resolves when the tx is final (status "final" or "failed"). With an open WebSocket it
+   * re-checks on every new block (subscribing to blocks), else it polls every `pollMs`.
+   * A tx not (yet) known to the node is waited for, not an error.
+   * @throws RpcError TIMEOUT after `timeoutMs` (default 30 000).
+   */
+  async waitForFinal(id: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TxGetJson> {
+    const timeoutMs = options.timeoutMs ?? 30_000
+    const pollMs = options.pollMs ?? 250
+    const deadline = Date.now() + timeoutMs
+    let subscription: Subscription | undefined
+    if (this.#ws?.readyState === WebSocket.OPEN) {
+      subscription = await this.subscribe({ kind: 'blocks' }, () => {}).catch(() => undefined)
+    }
+    try {
+      for (;;) {
+        let wake: (() => void) | undefined
+        // Arm the block signal before checking, so a block landing during the check is not missed.
+        const woken = new Promise<void>((resolve) => {
+          wake = resolve
+          this.#blockWaiters.add(resolve)
+        })
+        try {
+          const found = await this.getTx(id).catch((e: unknown) => {
+            if (e instanceof RpcError && e.dataCode === 'NOT_FOUND') return undefined
+            throw e
+          })
+          if (found && found.status !== 'pending') return found
+          const left = deadline - Date.now()
+          if (left <= 0) throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `tx ${id} not final within ${timeoutMs} ms`)
+          // With a subscription, polling is only a safety net against a lost notification.
+          const interval = Math.min(left, subscription ? Math.max(pollMs, 2_000) : pollMs)
+          let timer: NodeJS.Timeout | undefined
+          await Promise.race([woken, new Promise<void>((resolve) => { timer = setTimeout(resolve, interval) })])
+          clearTimeout(timer)
+        } finally {
+          this.#blockWaiters.delete(wake!)
+        }
+      }
+    } finally {
+      await subscription?.unsubscribe().catch(() => {})
+    }
+  }
+
+  /**
+   * Subscribes over the WebSocket (opened on first use). `onResult` gets each notification
+   * result; `onError` gets SUBSCRIPTION_DROPPED (slow consumer) or CONNECTION_CLOSED, after which
+   * the subscription is gone.
+   */
+  async subscribe(params: SubscribeParams, onResult: (result: SubscriptionResult) => void, onError?: (error: RpcError) => void): Promise<Subscription> {
+    const result = await this.#wsRequest<{ subscription: string }>('subscribe', { ...params })
+    const id = result.subscription
+    this.#subscriptions.set(id, { onResult, ...(onError ? { onError } : {}) })
+    return {
+      id,
+      unsubscribe: async () => {
+        if (!this.#subscriptions.delete(id)) return
+        if (this.#ws?.readyState === WebSocket.OPEN) await this.#wsRequest('unsubscribe', { subscription: id })
+      },
+    }
+  }
+
+  /** Closes the WebSocket (if open); outstanding WebSocket calls fail with CONNECTION_CLOSED. */
+  async close(): Promise<void> {
+    const ws = this.#ws ?? (await this.#wsOpening?.catch(() => undefined))
+    this.#ws = undefined
+    this.#wsOpening = undefined
+    if (!ws || ws.readyState === WebSocket.CLOSED) return
+    await new Promise<void>((resolve) => {
+      ws.addEventListener('close', () => resolve(), { once: true })
+      ws.close(1000, 'client closing')
+    })
+  }
+
+  async #wsRequest<T>(method: string, params: Record<string, unknown>): Promise<T> {
+    const ws = await this.#openWs()
+    const id = this.#nextId++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id)
+        reject(clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${method}: no answer within ${this.#timeoutMs} ms`))
+      }, this.#timeoutMs)
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer })
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    })
+  }
+
+  #openWs(): Promise<WebSocket> {
+    if (this.#ws?.readyState === WebSocket.OPEN) return Promise.resolve(this.#ws)
+    if (this.#wsOpening) return this.#wsOpening
+    this.#wsOpening = new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(this.#wsUrl)
+      const timer = setTimeout(() => {
+        ws.close()
+        reject(clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `WebSocket ${this.#wsUrl} did not open within ${this.#timeoutMs} ms`))
+      }, this.#timeoutMs)
+      ws.addEventListener('open', () => {
+        clearTimeout(timer)
+        this.#ws = ws
+        this.#wsOpening = undefined
+        resolve(ws)
+      }, { once: true })
+      ws.addEventListener('error', () => {
+        clearTimeout(timer)
+        this.#wsOpening = undefined
+        reject(clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `cannot open WebSocket ${this.#wsUrl}`))
+      }, { once: true })
+      ws.addEventListener('message', (event) => this.#onWsMessage(event.data))
+      ws.addEventListener('close', () => this.#onWsClose(ws))
+    })
+    return this.#wsOpening
+  }
+
+  #onWsMessage(data: unknown): void {
+    if (typeof data !== 'string') return
+    let message: unknown
+    try {
+      message = JSON.parse(data)
+    } catch {
+      return
+    }
+    const responses = Array.isArray(message) ? message : [message]
+    for (const m of responses) {
+      if (typeof m !== 'object' || m === null) continue
+      const msg = m as { id?: unknown; method?: unknown; params?: SubscriptionNotificationParams; result?: unknown; error?: RpcErrorObject }
+      if (msg.method === SUBSCRIPTION_NOTIFICATION_METHOD && msg.params) {
+        this.#onNotification(msg.params)
+        continue
+      }
+      if (typeof msg.id !== 'number') continue
+      const call = this.#pending.get(msg.id)
+      if (!call) continue
+      this.#pending.delete(msg.id)
+      clearTimeout(call.timer)
+      if (msg.error) call.reject(RpcError.from(msg.error))
+      else call.resolve(msg.result)
+    }
+  }
+
+  #onNotification(params: SubscriptionNotificationParams): void {
+    const handlers = this.#subscriptions.get(params.subscription)
+    if (params.error) {
+      this.#subscriptions.delete(params.subscription)
+      handlers?.onError?.(RpcError.from(params.error))
+      return
+    }
+    if (params.result && 'txCount' in params.result) for (const wake of this.#blockWaiters) wake()
+    if (handlers && params.result) handlers.onResult(params.result)
+  }
+
+  #onWsClose(ws: WebSocket): void {
+    if (this.#ws === ws) this.#ws = undefined
+    for (const [id, call] of this.#pending) {
+      clearTimeout(call.timer)
+      call.reject(clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.CONNECTION_CLOSED, 'WebSocket closed'))
+      this.#pending.delete(id)
+    }
+    const closed = clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.CONNECTION_CLOSED, 'WebSocket closed')
+    for (const [id, handlers] of this.#subscriptions) {
+      this.#subscriptions.delete(id)
+      handlers.onError?.(closed)
+    }
+  }
+}
+
+function parseResponse(text: string, httpStatus: number): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.BAD_RESPONSE, `HTTP ${httpStatus}: the answer is not JSON: ${text.slice(0, 100)}`)
+  }
+}
+
+function unwrap<T>(body: unknown, method: string): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.BAD_RESPONSE, `${method}: the answer is not a JSON-RPC response`)
+  }
+  const r = body as { error?: RpcErrorObject; result?: unknown }
+  if (r.error) throw RpcError.from(r.error)
+  if (!('result' in r)) throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.BAD_RESPONSE, `${method}: the answer has neither result nor error`)
+  return r.result as T
+}

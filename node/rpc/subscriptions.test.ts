@@ -1,0 +1,76 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FakeRpcBackend } from './fake-backend.ts'
+import { SubscriptionHub, type SubscriberSocket } from './subscriptions.ts'
+
+class FakeSocket implements SubscriberSocket {
+  bufferedAmount = 0
+  readyState = 1
+  sent: string[] = []
+  callbacks: (() => void)[] = []
+  closed: number | undefined
+  terminated = false
+  send(data: string, callback?: () => void): void {
+    this.sent.push(data)
+    if (callback) this.callbacks.push(callback)
+  }
+  flush(): void {
+    for (const cb of this.callbacks.splice(0)) cb()
+  }
+  close(code?: number): void {
+    this.closed = code
+    this.readyState = 2
+  }
+  terminate(): void {
+    this.terminated = true
+  }
+}
+
+function setup(queueLimit: number) {
+  const backend = new FakeRpcBackend()
+  const scheduled: (() => void)[] = []
+  const hub = new SubscriptionHub({ maxSubscriptionsPerSocket: 4, queueLimit, bufferLimitBytes: 1000, dropGraceMs: 1, schedule: (fn) => scheduled.push(fn) })
+  hub.start(backend)
+  const runScheduled = (): void => { for (const fn of scheduled.splice(0)) fn() }
+  return { backend, hub, runScheduled }
+}
+
+test('the backend listener only queues: nothing is sent until the scheduled flush', () => {
+  const { backend, hub, runScheduled } = setup(10)
+  const socket = new FakeSocket()
+  const session = hub.openSession(socket)
+  session.subscribe({ kind: 'blocks' })
+  backend.finalizeBlock()
+  backend.finalizeBlock()
+  assert.equal(socket.sent.length, 0, 'the node never waits on a subscriber')
+  runScheduled()
+  assert.equal(socket.sent.length, 2)
+  assert.deepEqual(JSON.parse(socket.sent[1]!).params.result.height, 2)
+})
+
+test('a socket over its queue limit or its buffer limit is dropped; the others keep receiving', () => {
+  const { backend, hub, runScheduled } = setup(3)
+  const slow = new FakeSocket()
+  const fast = new FakeSocket()
+  const bloated = new FakeSocket()
+  hub.openSession(slow).subscribe({ kind: 'blocks' })
+  hub.openSession(fast).subscribe({ kind: 'blocks' })
+  hub.openSession(bloated).subscribe({ kind: 'blocks' })
+  bloated.bufferedAmount = 5000
+  for (let i = 0; i < 5; i++) {
+    backend.finalizeBlock()
+    runScheduled()
+    fast.flush() // fast drains its writes; slow never does
+  }
+  assert.equal(fast.sent.length, 5)
+  // slow: 3 notifications in flight, the 4th attempt drops it with one notice
+  assert.equal(slow.sent.length, 4)
+  const notice = JSON.parse(slow.sent[3]!)
+  assert.equal(notice.params.error.code, -32003)
+  assert.equal(slow.closed, 1008)
+  // bloated: too many bytes buffered in user space, dropped at its first notification
+  assert.equal(bloated.sent.length, 1)
+  assert.equal(JSON.parse(bloated.sent[0]!).params.error.data.code, 'SUBSCRIPTION_DROPPED')
+  assert.equal(hub.stats().droppedSubscribers, 2)
+  assert.equal(hub.stats().sessions, 1)
+})

@@ -1,0 +1,94 @@
+/**
+ * A running local testnet: layout on disk + one NodeProcess per validator. `startTestnet` is
+ * what `npm run testnet` and the multi-process tests use.
+ */
+import { createServer } from 'node:net'
+import { RpcClient } from '../client/rpc-client.ts'
+import { createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
+import { NodeProcess } from './node-process.ts'
+
+export interface RunningTestnet {
+  readonly layout: TestnetLayout
+  readonly processes: readonly NodeProcess[]
+  readonly clients: readonly RpcClient[]
+  /** Heights of every node's latest final block (null for a node that does not answer). */
+  heights(): Promise<(number | null)[]>
+  stop(): Promise<void>
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
+export async function startTestnet(options: TestnetOptions, out: (line: string) => void = () => {}): Promise<RunningTestnet> {
+  const layout = await createOrLoadTestnet(options)
+  out(`${layout.reused ? 'Reusing' : 'Created'} a ${layout.nodes.length}-validator testnet in ${layout.dir} (chain ${layout.genesis.chainId}, quorum ${layout.genesis.quorumMode}: ${layout.genesis.validatorSet.quorum} of ${layout.nodes.length})`)
+  const busy: string[] = []
+  for (const n of layout.nodes) {
+    if (!(await portFree(n.p2pPort))) busy.push(`${n.name} p2p ${n.p2pPort}`)
+    if (!(await portFree(n.rpcPort))) busy.push(`${n.name} rpc ${n.rpcPort}`)
+  }
+  if (busy.length > 0) throw new Error(`ports in use: ${busy.join(', ')}. Is another testnet running? Stop it, or pick --base-port/--base-rpc-port`)
+  const processes = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile))
+  const clients = layout.nodes.map((n) => new RpcClient(n.rpcUrl, { timeoutMs: 2_000 }))
+  for (const p of processes) p.start()
+  const running: RunningTestnet = {
+    layout, processes, clients,
+    heights: () => Promise.all(clients.map((c) => c.status().then((s) => s.height as number, () => null))),
+    async stop() {
+      await Promise.all(processes.map((p) => p.stop()))
+      for (const c of clients) c.close()
+    },
+  }
+  return running
+}
+
+/** Waits until every node reports a final block above `minHeight`; shows progress; fails fast if a node dies. */
+export async function waitUntilFinal(net: RunningTestnet, minHeight: number, timeoutMs: number, out: (line: string) => void = () => {}): Promise<number[]> {
+  const started = Date.now()
+  let lastShown = ''
+  for (;;) {
+    const dead = net.processes.find((p) => !p.running)
+    if (dead) throw new Error(dead.exitReason ?? `${dead.name} is not running`)
+    const heights = await net.heights()
+    const ready = heights.filter((h) => h !== null && h > minHeight).length
+    const line = `  final blocks on ${ready}/${heights.length} nodes (heights ${heights.map((h) => h ?? '-').join(' ')})`
+    if (line !== lastShown) {
+      out(line)
+      lastShown = line
+    }
+    if (ready === heights.length) return heights as number[]
+    if (Date.now() - started > timeoutMs) throw new Error(`not every node had a final block after ${timeoutMs} ms; see the node logs in ${net.layout.dir}/node*/node.log`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+export async function runTestnet(options: TestnetOptions, io: { out: (line: string) => void; untilSignal: boolean }): Promise<void> {
+  const { out } = io
+  const started = Date.now()
+  const net = await startTestnet(options, out)
+  const stopOnSignal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'))
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+  })
+  try {
+    out(`Starting ${net.processes.length} nodes…`)
+    const startHeight = Math.max(0, ...((await net.heights()).filter((h): h is number => h !== null)))
+    await Promise.race([waitUntilFinal(net, startHeight, 120_000, out), stopOnSignal.then((s) => { throw new Error(`interrupted (${s})`) })])
+    out(`All ${net.processes.length} nodes have final blocks after ${Date.now() - started} ms.\n`)
+    out('  node     RPC URL                   p2p port  log')
+    for (const n of net.layout.nodes) out(`  ${n.name.padEnd(8)} ${n.rpcUrl.padEnd(25)} ${String(n.p2pPort).padEnd(9)} ${n.logFile}`)
+    out(`\nGenesis: ${net.layout.genesisFile}`)
+    if (!io.untilSignal) return
+    out('\nPress Ctrl-C to stop every node.')
+    const signal = await stopOnSignal
+    out(`\n${signal}: stopping ${net.processes.length} nodes…`)
+  } finally {
+    await net.stop()
+    out('All nodes stopped.')
+  }
+}
