@@ -11,7 +11,7 @@
 import type { CanonicalValue } from '../core/encoding.ts'
 import { fromJsonValue, toJsonValue } from '../core/json-value.ts'
 import {
-  RpcErrorCode, SUBSCRIPTION_NOTIFICATION_METHOD, type BlockJson, type BlockNotificationJson, type CallResultJson,
+  RpcErrorCode, SUBSCRIPTION_NOTIFICATION_METHOD, type BlockJson, type BlockNotificationJson, type CallResultJson, type AccountNonceJson,
   type ChainStatusJson, type EventNotificationJson, type RpcErrorObject, type SubscribeParams,
   type SubscriptionNotificationParams, type TxGetJson, type TxProofJson,
 } from '../core/rpc-wire.ts'
@@ -150,6 +150,11 @@ export class RpcClient {
 
   getProof(id: string): Promise<TxProofJson> {
     return this.request('tx_proof', { id })
+  }
+
+  /** The account's next nonce, final and counting its pending txs. */
+  async getNonce(address: string): Promise<AccountNonceJson> {
+    return this.request<AccountNonceJson>('account_getNonce', { address })
   }
 
   /** Read-only contract call; arguments and return value are canonical values. */

@@ -141,6 +141,12 @@ export interface TxProofJson {
   readonly commit: CommitJson | null
 }
 
+export interface AccountNonceJson {
+  readonly address: string
+  readonly nonce: number
+  readonly pendingNonce: number
+}
+
 export interface CallResultJson {
   readonly status: 'ok' | 'failed'
   readonly gasUsed: number

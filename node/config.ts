@@ -24,7 +24,7 @@ export interface NodeConfig {
   readonly dataDir: string
   readonly genesisFile: string
   readonly keyFile: string | null
-  readonly rpc: { readonly host: string; readonly port: number } | null
+  readonly rpc: { readonly host: string; readonly port: number; readonly rateLimitPerSecond: number } | null
   readonly p2p: { readonly host: string; readonly port: number }
   /** Overrides the p2p addresses in genesis, per validator public key. */
   readonly peers: readonly PeerAddress[]
@@ -45,6 +45,7 @@ Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake ca
   --key FILE             this validator's key file (omit to run an observer)
   --rpc-host HOST        JSON-RPC listen address (default 127.0.0.1)
   --rpc-port PORT        JSON-RPC port (default 8545; 'off' disables RPC)
+  --rpc-rate-limit N     requests per second per client IP (default 200; burst is twice that)
   --p2p-host HOST        libp2p listen address (default 127.0.0.1)
   --p2p-port PORT        libp2p port (default 26000)
   --peer KEY@HOST:PORT   a validator's address, overriding genesis (repeatable)
@@ -81,7 +82,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       args: argv,
       options: {
         config: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
-        'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
+        'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'rpc-rate-limit': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
         peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' },
         'log-level': { type: 'string' }, 'log-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
@@ -119,10 +120,12 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const dataDir = pick(f['data-dir'], 'MEDCHAIN_DATA_DIR', 'dataDir') ?? bad('--data-dir (or dataDir in the config file) is required')
   const genesis = pick(f.genesis, 'MEDCHAIN_GENESIS', 'genesisFile') ?? bad('--genesis (or genesisFile in the config file) is required')
   const key = pick(f.key, 'MEDCHAIN_KEY', 'keyFile')
-  const fileRpc = (fromFile('rpc') ?? {}) as { host?: string; port?: number }
+  const fileRpc = (fromFile('rpc') ?? {}) as { host?: string; port?: number; rateLimitPerSecond?: number }
   const fileP2p = (fromFile('p2p') ?? {}) as { host?: string; port?: number }
   const rpcPortRaw = f['rpc-port'] ?? env.MEDCHAIN_RPC_PORT ?? (fromFile('rpc') === null ? 'off' : fileRpc.port) ?? 8545
-  const rpc = rpcPortRaw === 'off' ? null : { host: f['rpc-host'] ?? env.MEDCHAIN_RPC_HOST ?? fileRpc.host ?? '127.0.0.1', port: parsePort(rpcPortRaw, 'rpc port') }
+  const rateLimit = Number(f['rpc-rate-limit'] ?? env.MEDCHAIN_RPC_RATE_LIMIT ?? fileRpc.rateLimitPerSecond ?? 200)
+  if (!Number.isInteger(rateLimit) || rateLimit < 1) bad('rpc rate limit must be a positive integer')
+  const rpc = rpcPortRaw === 'off' ? null : { host: f['rpc-host'] ?? env.MEDCHAIN_RPC_HOST ?? fileRpc.host ?? '127.0.0.1', port: parsePort(rpcPortRaw, 'rpc port'), rateLimitPerSecond: rateLimit }
   const p2p = { host: f['p2p-host'] ?? env.MEDCHAIN_P2P_HOST ?? fileP2p.host ?? '127.0.0.1', port: parsePort(f['p2p-port'] ?? env.MEDCHAIN_P2P_PORT ?? fileP2p.port ?? 26000, 'p2p port') }
   const filePeers = fromFile('peers')
   if (filePeers !== undefined && !Array.isArray(filePeers)) bad('peers in the config file must be a list')

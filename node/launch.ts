@@ -9,6 +9,9 @@ import type { Logger } from './logger.ts'
 import type { NodeConfig } from './config.ts'
 import { MedchainNode } from './node.ts'
 import { loadValidatorKey } from './validator-key.ts'
+import { createRpcServer } from './rpc/index.ts'
+import { createNodeRpcBackend } from './node-rpc-backend.ts'
+import type { FastifyBaseLogger } from 'fastify'
 
 export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFile'>, name: string): Logger {
   const destination = config.logFile ? pino.destination({ dest: config.logFile, mkdir: true, sync: false }) : pino.destination(1)
@@ -26,5 +29,20 @@ export async function launchNode(config: NodeConfig, logger: Logger): Promise<Me
     logger,
   })
   await node.start()
+  if (config.rpc) {
+    const rpc = createRpcServer({
+      backend: createNodeRpcBackend(node), host: config.rpc.host, port: config.rpc.port,
+      rateLimit: { requestsPerSecond: config.rpc.rateLimitPerSecond, burst: config.rpc.rateLimitPerSecond * 2 },
+      logger: logger as unknown as FastifyBaseLogger,
+    })
+    try {
+      const at = await rpc.start()
+      logger.info(at, 'json-rpc listening')
+    } catch (e) {
+      await node.stop()
+      throw e
+    }
+    node.onStop(() => rpc.stop())
+  }
   return node
 }

@@ -59,6 +59,14 @@ export function createNodeRpcBackend(node: MedchainNode): RpcBackend {
       const block = (await node.chain.store.getBlock(loc.height))!
       return { block, index: loc.index }
     },
+    async getAccountNonce(address) {
+      const nonce = node.chain.nonceOf(address)
+      const pending = node.chain.mempool.pendingNonces(address)
+      // Pending nonces are contiguous from `nonce` only up to the first gap.
+      let pendingNonce = nonce
+      for (const n of pending) if (n === pendingNonce) pendingNonce++
+      return { nonce, pendingNonce }
+    },
     callContract: (target, method, args: CanonicalValue[], caller) => node.chain.callReadOnly(target, method, args, caller, READ_ONLY_GAS_CAP),
     onFinalBlock: (listener) => node.chain.onFinalBlock(listener),
   }

@@ -19,6 +19,8 @@ export interface ChainCallResult {
 export interface ChainClient {
   status(): Promise<ChainStatusJson>
   sendTx(bytes: Uint8Array): Promise<string>
+  /** The account's next nonce counting its pending txs (account_getNonce's pendingNonce). */
+  getNonce(address: string): Promise<{ nonce: number; pendingNonce: number }>
   getTx(idHex: string): Promise<TxGetJson>
   getProof(idHex: string): Promise<unknown>
   call(address: string, method: string, args: CanonicalValue[], caller?: string): Promise<ChainCallResult>

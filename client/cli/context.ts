@@ -115,8 +115,8 @@ export class CommandContext {
     const key = await this.loadKey()
     const chain = await this.chain()
     const { chainId } = await chain.status()
-    // rpc.md has no nonce query: start at 0 and let TxSender learn the real one from the node.
-    const builder = new TxBuilder({ chainId, keyPair: key.keyPair, fetchNonce: async () => 0 })
+    // Sign with the node's pending nonce; TxSender still relearns it if another client races us.
+    const builder = new TxBuilder({ chainId, keyPair: key.keyPair, fetchNonce: async () => (await chain.getNonce(key.address)).pendingNonce })
     this.sender = { tx: new TxSender(builder, chain), builder }
     return this.sender
   }

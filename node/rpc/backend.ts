@@ -53,6 +53,11 @@ export interface RpcBackend {
   getTx(id: Uint8Array): Promise<TxLookup | undefined>
   /** The final block holding the tx and its position; the server builds the Merkle proof. */
   getTxProof(id: Uint8Array): Promise<{ block: Block; index: number } | undefined>
+  /**
+   * The account's next nonce on the final chain, and the next one counting its pending txs
+   * (what a client should sign with next).
+   */
+  getAccountNonce(address: Uint8Array): Promise<{ nonce: number; pendingNonce: number }>
   /** Read-only call against the latest final state. A contract failure is a CallResult value. */
   callContract(target: Uint8Array, method: string, args: CanonicalValue[], caller: Uint8Array): Promise<CallResult>
   /**

@@ -116,6 +116,16 @@ export class FakeRpcBackend implements RpcBackend {
     return at ? { block: this.#blocks[at.height - 1]!, index: at.index } : undefined
   }
 
+  async getAccountNonce(address: Uint8Array): Promise<{ nonce: number; pendingNonce: number }> {
+    const from = (txs: Iterable<SignedTx>) => [...txs].filter((t) => Buffer.from(t.sender).equals(Buffer.from(address)))
+    const final = from(this.#blocks.flatMap((b) => b.txs))
+    const nonce = final.length === 0 ? 0 : Math.max(...final.map((t) => t.nonce)) + 1
+    const pending = from(this.#pending.values()).map((t) => t.nonce).sort((a, b) => a - b)
+    let pendingNonce = nonce
+    for (const n of pending) if (n === pendingNonce) pendingNonce++
+    return { nonce, pendingNonce }
+  }
+
   async callContract(target: Uint8Array, method: string, args: CanonicalValue[], _caller: Uint8Array): Promise<CallResult> {
     await this.#maybeHang('callContract')
     if (method === 'throw') throw new CoreError(CoreErrorCode.BAD_PROOF, `contract ${toHex(target)} threw`)

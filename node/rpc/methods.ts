@@ -62,6 +62,11 @@ export function createMethodHandlers({ backend, openRpcDocument }: MethodDeps): 
       return formatTxProof(found.block, found.index)
     },
 
+    account_getNonce: async (p) => {
+      const { nonce, pendingNonce } = await backend.getAccountNonce(parseAddress(p.address as string))
+      return { address: p.address as string, nonce, pendingNonce }
+    },
+
     contract_call: async (p) => {
       const target = parseAddress(p.address as string)
       const args = fromJsonValues(p.args ?? [], 'params.args')

@@ -143,6 +143,13 @@ export const methodSpecs: readonly MethodSpec[] = [
     errors: [RpcErrorCode.NOT_FOUND, ...COMMON_ERRORS],
   },
   {
+    name: 'account_getNonce',
+    summary: "An account's next nonce on the final chain, and the next one after its pending txs (sign with pendingNonce).",
+    params: { address: { schema: ref('Address'), required: true, description: 'account address' } },
+    result: { name: 'account', schema: obj({ address: ref('Address'), nonce: ref('Uint'), pendingNonce: ref('Uint') }) },
+    errors: [...COMMON_ERRORS],
+  },
+  {
     name: 'contract_call',
     summary: 'Read-only contract call against the latest final state; a contract failure is status "failed" in the result.',
     params: {

@@ -53,6 +53,11 @@ export class FakeChain implements ChainClient {
     }
   }
 
+  async getNonce(address: string): Promise<{ nonce: number; pendingNonce: number }> {
+    const nonce = this.nonces.get(address) ?? 0
+    return { nonce, pendingNonce: nonce }
+  }
+
   async sendTx(bytes: Uint8Array): Promise<string> {
     if (this.sends++ === this.failSendAt) throw rpcError(-32603, 'TRANSPORT_ERROR', 'tx_send: cannot reach the node')
     const tx = createTxFromBytes(bytes)
