@@ -7,15 +7,23 @@
  *   <dir>/nodeI/config.json    node config (data dir, ports, log file)
  *   <dir>/nodeI/data/          LevelDB
  *   <dir>/nodeI/node.log       the node's log (pino JSON lines)
+ *   <dir>/keys/NAME.json       demo accounts (gov, host, doctor, patient) in the client's
+ *                              keystore format, passphrase DEMO_PASSPHRASE
  *
  * A layout is reused when it matches the requested options; `fresh` deletes it first.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { generateKeyPair, toHex, type QuorumMode } from '../core/index.ts'
 import { genesisFromJson, genesisToJson, type Genesis } from '../node/genesis.ts'
 import { saveValidatorKey } from '../node/validator-key.ts'
+import { Keystore, type KeyInfo } from '../client/keystore.ts'
+
+/** The paper's roles, as demo accounts of a local testnet. */
+export const DEMO_ACCOUNTS = ['gov', 'host', 'doctor', 'patient'] as const
+/** Passphrase of the demo keystore: a local testnet's accounts guard nothing of value. */
+export const DEMO_PASSPHRASE = 'medchain-demo'
 
 export interface TestnetOptions {
   readonly nodes: number
@@ -51,6 +59,8 @@ export interface TestnetLayout {
   readonly genesis: Genesis
   readonly nodes: readonly TestnetNode[]
   readonly reused: boolean
+  readonly keystoreDir: string
+  readonly accounts: readonly KeyInfo[]
 }
 
 interface Manifest {
@@ -80,13 +90,23 @@ export async function createOrLoadTestnet(options: TestnetOptions, now: () => nu
   const dir = resolve(options.dir)
   const manifestFile = join(dir, 'testnet.json')
   const genesisFile = join(dir, 'genesis.json')
-  if (options.fresh) await rm(dir, { recursive: true, force: true })
+  // Only ever delete a folder this module made: one holding a testnet manifest or genesis.
+  const ours = existsSync(manifestFile) || existsSync(genesisFile)
+  if (existsSync(dir) && !ours && (await readdir(dir)).length > 0) {
+    throw new Error(`${dir} exists and is not a medchain testnet folder; pick another --data-dir`)
+  }
+  if (options.fresh && ours) await rm(dir, { recursive: true, force: true })
+  if (!existsSync(manifestFile) && existsSync(genesisFile)) {
+    // A creation interrupted before its manifest was written: make it again.
+    await rm(dir, { recursive: true, force: true })
+  }
   if (existsSync(manifestFile)) {
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest
     if (matches(manifest, options)) {
       const genesis = genesisFromJson(JSON.parse(await readFile(genesisFile, 'utf8')))
       const nodes = genesis.validators.map((v, i) => nodeEntry(dir, i, options, toHex(v.publicKey)))
-      return { dir, genesisFile, genesis, nodes, reused: true }
+      const keystore = new Keystore(join(dir, 'keys'))
+      return { dir, genesisFile, genesis, nodes, reused: true, keystoreDir: keystore.dir, accounts: await keystore.list() }
     }
     throw new Error(`${dir} holds a testnet made with other options (${manifest.nodes} nodes, quorum ${manifest.quorumMode}, ports ${manifest.basePort}/${manifest.baseRpcPort}); use --fresh to replace it or --data-dir for another one`)
   }
@@ -116,6 +136,10 @@ export async function createOrLoadTestnet(options: TestnetOptions, now: () => nu
     nodes: options.nodes, basePort: options.basePort, baseRpcPort: options.baseRpcPort, quorumMode: options.quorumMode,
     chainId: options.chainId, blockIntervalMs: options.blockIntervalMs, createdAt: new Date(now()).toISOString(),
   }
+  const keystore = new Keystore(join(dir, 'keys'))
+  const accounts: KeyInfo[] = []
+  for (const name of DEMO_ACCOUNTS) accounts.push(await keystore.create(name, DEMO_PASSPHRASE))
+  // The manifest is written last: a layout without one is incomplete and is made again.
   await writeFile(manifestFile, JSON.stringify(manifest, null, 2) + '\n')
-  return { dir, genesisFile, genesis, nodes, reused: false }
+  return { dir, genesisFile, genesis, nodes, reused: false, keystoreDir: keystore.dir, accounts }
 }

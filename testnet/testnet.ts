@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net'
 import { RpcClient } from '../client/rpc-client.ts'
-import { createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
+import { DEMO_PASSPHRASE, createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
 import { NodeProcess } from './node-process.ts'
 
 export interface RunningTestnet {
@@ -83,6 +83,10 @@ export async function runTestnet(options: TestnetOptions, io: { out: (line: stri
     out('  node     RPC URL                   p2p port  log')
     for (const n of net.layout.nodes) out(`  ${n.name.padEnd(8)} ${n.rpcUrl.padEnd(25)} ${String(n.p2pPort).padEnd(9)} ${n.logFile}`)
     out(`\nGenesis: ${net.layout.genesisFile}`)
+    out(`\nDemo accounts (keystore ${net.layout.keystoreDir}, passphrase '${DEMO_PASSPHRASE}'):`)
+    for (const a of net.layout.accounts) out(`  ${a.name.padEnd(8)} ${a.address}`)
+    out(`\nTry:  export MEDCHAIN_KEYSTORE=${net.layout.keystoreDir} MEDCHAIN_PASSPHRASE=${DEMO_PASSPHRASE} MEDCHAIN_RPC=${net.layout.nodes[0]!.rpcUrl}`)
+    out('      npm run medchain -- status')
     if (!io.untilSignal) return
     out('\nPress Ctrl-C to stop every node.')
     const signal = await stopOnSignal
