@@ -12,6 +12,7 @@ import { loadValidatorKey } from './validator-key.ts'
 import { createRpcServer } from './rpc/index.ts'
 import { createNodeRpcBackend } from './node-rpc-backend.ts'
 import type { FastifyBaseLogger } from 'fastify'
+import { createVmExecutor } from '../vm/index.ts'
 
 export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFile'>, name: string): Logger {
   const destination = config.logFile ? pino.destination({ dest: config.logFile, mkdir: true, sync: false }) : pino.destination(1)
@@ -26,6 +27,7 @@ export async function launchNode(config: NodeConfig, logger: Logger): Promise<Me
     genesis,
     validatorKey,
     production: { blockIntervalMs: config.blockIntervalMs, produceOnTxs: config.produceOnTxs },
+    executors: [createVmExecutor()],
     logger,
   })
   await node.start()

@@ -1,0 +1,37 @@
+/**
+ * contracts-dsl/: the TypeScript contract language. `compileContract` turns a contract source
+ * into the VM's IR and ABI; the stock X-ray contract ships with its source and a cached build.
+ * Imports core/ and vm/ (the IR and ABI formats) and `typescript`; nothing here runs contracts.
+ */
+import { readFileSync } from 'node:fs'
+import type { CanonicalValue } from '../core/encoding.ts'
+import { compileContract, type CompiledContract } from './compiler.ts'
+
+export { compileContract } from './compiler.ts'
+export type { CompiledContract } from './compiler.ts'
+export { CompileError, CompileErrorCode, isCompileError } from './errors.ts'
+export { decodeAbi, encodeAbi } from '../vm/abi.ts'
+export type { ContractAbi, AbiMethod, AbiEvent, AbiField, AbiType, AbiEnumMember, AbiScalarKind } from '../vm/abi.ts'
+
+export const XRAY_CONTRACT_FILE = 'xray.ts'
+
+/** The stock X-ray contract's source (contracts/xray.ts), as deployed and shown to auditors. */
+export const xrayContractSource: string = readFileSync(new URL('./contracts/xray.ts', import.meta.url), 'utf8')
+
+let xrayBuild: CompiledContract | null = null
+/** The X-ray contract, compiled once per process. */
+export function compileXrayContract(): CompiledContract {
+  xrayBuild ??= compileContract(xrayContractSource, XRAY_CONTRACT_FILE)
+  return xrayBuild
+}
+
+/**
+ * The args of a DEPLOY transaction: [ir, abi, source, constructorArgs].
+ * For the X-ray contract: constructorArgs = [name, gov address (20 bytes), age, gender, bloodType].
+ */
+export function deployTxArgs(compiled: CompiledContract, source: string, constructorArgs: readonly CanonicalValue[]): CanonicalValue[] {
+  return [compiled.ir, compiled.abiBytes, source, [...constructorArgs]]
+}
+
+/** The X-ray roles as the contract's enum values (see contracts/xray.ts `Role`). */
+export const XrayRole = { None: 0, Doctor: 1, Host: 2, Patient: 3, Gov: 4 } as const
