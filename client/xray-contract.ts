@@ -3,12 +3,13 @@
  * argument shapes and return decoding, in one place so a change of the contract touches one file.
  *
  * Value forms follow vm/values.ts: an `address` argument is a 20-byte Uint8Array, a struct comes
- * back as the array of its fields in declaration order. Personal fields (birthday, contact) are
+ * back as the array of its fields in declaration order (contracts-dsl/contracts/xray.ts;
+ * xray-contract.test.ts checks these layouts against the compiled contract's ABI). Personal fields (birthday, contact) are
  * stored as sealed envelopes (client/personal-data.ts), i.e. bytes; a contract that still stores
  * them as strings is read as clear text.
  */
 import type { CanonicalValue } from '../core/encoding.ts'
-import { parseAddress } from '../core/keys.ts'
+import { formatAddress, parseAddress } from '../core/keys.ts'
 import { ClientError, ClientErrorCode } from './errors.ts'
 
 export const XrayMethod = {
@@ -17,6 +18,7 @@ export const XrayMethod = {
   setXrayhash: 'setXrayhash',
   getXrayhashCount: 'getXrayhashCount',
   getXrayhash: 'getXrayhash',
+  findXrayhash: 'findXrayhash',
   setBirthday: 'setBirthday',
   setContact: 'setContact',
   profile: 'profile',
@@ -32,15 +34,30 @@ export const PERSONAL_FIELDS = {
 } as const
 export type PersonalFieldName = keyof typeof PERSONAL_FIELDS
 
+/** The contract's XrayRecord struct. */
 export interface XrayRecord {
+  readonly index: number
+  /** The recording doctor's address (`mc…`). */
+  readonly doctor: string
   readonly doctorName: string
   readonly part: string
   readonly hash: string
+  /** Block height and time (ms since the Unix epoch) of the record. */
+  readonly height: number
+  readonly time: number
 }
+
+/** Field order of the XrayRecord struct as the contract returns it. */
+export const XRAY_RECORD_FIELDS = ['index', 'doctor', 'doctorName', 'part', 'hash', 'height', 'time'] as const
+/** Field order of the Profile struct as the contract returns it. */
+export const PROFILE_FIELDS = ['name', 'age', 'gender', 'bloodType', 'birthday', 'contact'] as const
 
 export interface XrayProfile {
   readonly name: string
   readonly age: number
+  /** The paper's two small constructor codes (its `0, 1`). */
+  readonly gender: number
+  readonly bloodType: number
   /** A sealed envelope (bytes), clear text (string), or null when unset. */
   readonly birthday: Uint8Array | string | null
   readonly contact: Uint8Array | string | null
@@ -62,8 +79,18 @@ const badReturn = (what: string): never => {
 }
 
 export function parseXrayRecord(v: CanonicalValue): XrayRecord {
-  if (!Array.isArray(v) || v.length < 3 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[2] !== 'string') return badReturn('getXrayhash')
-  return { doctorName: v[0] as string, part: v[1] as string, hash: v[2] as string }
+  if (!Array.isArray(v) || v.length !== XRAY_RECORD_FIELDS.length) return badReturn('getXrayhash')
+  const [index, doctor, doctorName, part, hash, height, time] = v as CanonicalValue[]
+  if (!(doctor instanceof Uint8Array) || doctor.length !== 20 || typeof doctorName !== 'string' || typeof part !== 'string' || typeof hash !== 'string') return badReturn('getXrayhash')
+  return {
+    index: parseCount(index!), doctor: formatAddress(doctor), doctorName, part, hash,
+    height: parseCount(height!), time: parseCount(time!),
+  }
+}
+
+export function parseXrayRecords(v: CanonicalValue): XrayRecord[] {
+  if (!Array.isArray(v)) return badReturn('findXrayhash')
+  return (v as CanonicalValue[]).map(parseXrayRecord)
 }
 
 export function parseCount(v: CanonicalValue): number {
@@ -73,11 +100,14 @@ export function parseCount(v: CanonicalValue): number {
 }
 
 export function parseProfile(v: CanonicalValue): XrayProfile {
-  if (!Array.isArray(v) || v.length < 4 || typeof v[0] !== 'string') return badReturn('profile')
+  if (!Array.isArray(v) || v.length !== PROFILE_FIELDS.length || typeof v[0] !== 'string') return badReturn('profile')
   const personal = (x: CanonicalValue | undefined): Uint8Array | string | null => {
     if (x instanceof Uint8Array) return x.length === 0 ? null : x
     if (typeof x === 'string') return x === '' ? null : x
     return null
   }
-  return { name: v[0] as string, age: parseCount(v[1] as CanonicalValue), birthday: personal(v[2]), contact: personal(v[3]) }
+  return {
+    name: v[0] as string, age: parseCount(v[1] as CanonicalValue), gender: parseCount(v[2] as CanonicalValue),
+    bloodType: parseCount(v[3] as CanonicalValue), birthday: personal(v[4]), contact: personal(v[5]),
+  }
 }

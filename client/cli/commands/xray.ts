@@ -7,7 +7,7 @@ import { ClientError, ClientErrorCode, isClientError } from '../../errors.ts'
 import { hashFile, isFingerprint } from '../../image-hash.ts'
 import { openPersonalFieldText, sealPersonalField } from '../../personal-data.ts'
 import {
-  grantArgs, parseCount, parseProfile, parseXrayRecord, PERSONAL_FIELDS, recordArgs, revokeArgs, userTypeOf, XrayMethod,
+  grantArgs, parseCount, parseProfile, parseXrayRecord, parseXrayRecords, PERSONAL_FIELDS, recordArgs, revokeArgs, userTypeOf, XrayMethod,
   type PersonalFieldName, type XrayRecord,
 } from '../../xray-contract.ts'
 import type { CommandContext } from '../context.ts'
@@ -158,22 +158,25 @@ export const recordsCommand: CommandSpec = {
   maxArgs: 0,
   async run(ctx, { values }) {
     const records = await readRecords(ctx, contractOf(ctx, values))
-    ctx.result(records, () => (records.length === 0 ? '(no records)' : records.map((r, i) => `#${i}  ${r.doctorName}  ${r.part}  ${r.hash}`).join('\n')))
+    ctx.result(records, () => (records.length === 0 ? '(no records)' : records.map(renderRecord).join('\n')))
   },
+}
+
+function renderRecord(r: XrayRecord): string {
+  return `#${r.index}  ${r.doctorName} (${r.doctor})  ${r.part}  ${r.hash}  block ${r.height}, ${new Date(r.time).toISOString()}`
 }
 
 export const lookupCommand: CommandSpec = {
   path: ['lookup'],
-  summary: 'is this image recorded on the patient contract? (hashes the image, searches the records)',
+  summary: 'was this image recorded, by whom, when? (hashes the image; one findXrayhash call)',
   usage: '<image|fingerprint>',
   options: contractOption,
   minArgs: 1,
   maxArgs: 1,
   async run(ctx, { positionals, values }) {
     const sha256 = await fingerprintOf(positionals[0]!)
-    const records = await readRecords(ctx, contractOf(ctx, values))
-    const matches = records.map((r, index) => ({ index, ...r })).filter((r) => r.hash === sha256)
-    if (matches.length === 0) throw new ClientError(ClientErrorCode.NOT_ANCHORED, `fingerprint ${sha256} is not recorded on this contract (${records.length} records)`)
-    ctx.result({ sha256, matches }, () => matches.map((m) => `recorded #${m.index} by ${m.doctorName} (${m.part}): ${sha256}`).join('\n'))
+    const matches = parseXrayRecords(await readCall(ctx, contractOf(ctx, values), XrayMethod.findXrayhash, [sha256]))
+    if (matches.length === 0) throw new ClientError(ClientErrorCode.NOT_ANCHORED, `fingerprint ${sha256} is not recorded on this contract`)
+    ctx.result({ sha256, matches }, () => matches.map((m) => `recorded ${renderRecord(m)}`).join('\n'))
   },
 }

@@ -29,7 +29,7 @@ export class FakeChain implements ChainClient {
   readonly nonces = new Map<string, number>()
   readonly txs = new Map<string, { block: Block; index: number; receipt: TxGetJson['receipt'] }>()
   readonly permissions = new Map<string, Permission>()
-  readonly records: [string, string, string][] = []
+  readonly records: (string | number | { $bytes: string })[][] = []
   birthday: Uint8Array = new Uint8Array(0)
   contact: Uint8Array = new Uint8Array(0)
   /** Makes the n-th sendTx (0-based) fail as if the node went away. */
@@ -92,7 +92,7 @@ export class FakeChain implements ChainClient {
         return ok
       case 'setXrayhash':
         if (role?.userType !== 1) return fail('NOT_PERMITTED', 'not a doctor')
-        this.records.push([role.name, a[0] as string, a[1] as string])
+        this.records.push([this.records.length, { $bytes: toHex(tx.sender) }, role.name, a[0] as string, a[1] as string, this.blocks.length + 1, 1_764_000_000_000 + this.blocks.length])
         return ok
       case 'setBirthday':
       case 'setContact':
@@ -135,7 +135,8 @@ export class FakeChain implements ChainClient {
       case 'getXrayhashCount': return ok(this.records.length)
       // JSON form, as the wire carries it
       case 'getXrayhash': return ok(this.records[args[0] as number] ?? null)
-      case 'profile': return ok(['Ken', 25, { $bytes: toHex(this.birthday) }, { $bytes: toHex(this.contact) }])
+      case 'findXrayhash': return ok(this.records.filter((r) => r[4] === args[0]))
+      case 'profile': return ok(['Ken', 25, 0, 1, { $bytes: toHex(this.birthday) }, { $bytes: toHex(this.contact) }])
       default: return { status: 'failed', gasUsed: 0, returnValue: null, errorCode: 'NO_METHOD', errorMessage: method }
     }
   }
