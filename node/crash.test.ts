@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { ChainStore } from './store/chain-store.ts'
+import { chainStorePath } from './node.ts'
 import { replayCheck } from './store/replay-check.ts'
 import { BlockExecutor } from './execution/block-executor.ts'
 import { createKvExecutor } from './execution/kv-executor.ts'
@@ -49,7 +50,7 @@ test('SIGKILL mid-commit leaves the store at the last whole block, and the node 
     let previousHead = 0
     for (const delay of [0, 3, 7]) {
       const seen = await runAndKill(dir.path, 15, delay)
-      const store = await ChainStore.open(dir.path, genesis.hash)
+      const store = await ChainStore.open(chainStorePath(dir.path), genesis.hash)
       try {
         const head = store.getHead().height
         // The store holds every block it reported and at most the ones in flight at the kill.

@@ -13,10 +13,46 @@ import { createRpcServer } from './rpc/index.ts'
 import { createNodeRpcBackend } from './node-rpc-backend.ts'
 import type { FastifyBaseLogger } from 'fastify'
 import { createVmExecutor } from '../vm/index.ts'
+import { PrivValidator, createEd25519Signer } from '../consensus/index.ts'
+import { bytesEqual, toHex, type KeyPair } from '../core/index.ts'
+import { BftRunner, RELAY_TOPICS } from './consensus-runner/bft-runner.ts'
+import { FilePrivValidatorStore } from './consensus-runner/priv-validator-file-store.ts'
+import { DEFAULT_PRODUCTION } from './consensus-runner/consensus-runner.ts'
+import { createValidatorNetwork } from './network/index.ts'
+import type { Genesis } from './genesis.ts'
+import { NodeError, NodeErrorCode } from './errors.ts'
+import { signStatePath, type NodeOptions } from './node.ts'
 
 export function createLogger(config: Pick<NodeConfig, 'logLevel' | 'logFile'>, name: string): Logger {
   const destination = config.logFile ? pino.destination({ dest: config.logFile, mkdir: true, sync: false }) : pino.destination(1)
   return pino({ name, level: config.logLevel, base: { node: name } }, destination)
+}
+
+/**
+ * The BFT runner over the libp2p validator network, for a genesis of several validators. Peer
+ * addresses come from genesis, overridden per key by the config's peers.
+ */
+function bftConsensus(config: NodeConfig, genesis: Genesis, key: KeyPair | null, logger: Logger): NonNullable<NodeOptions['createConsensus']> {
+  if (!key) throw new NodeError(NodeErrorCode.BAD_CONFIG, 'a node of a multi-validator chain needs its validator key (--key); observers are not supported yet')
+  if (!genesis.validators.some((v) => bytesEqual(v.publicKey, key.publicKey))) {
+    throw new NodeError(NodeErrorCode.NOT_VALIDATOR, `key ${toHex(key.publicKey)} is not a validator of genesis ${genesis.chainId}`)
+  }
+  const override = new Map(config.peers.map((p) => [p.publicKey, p]))
+  const peers = genesis.validators.flatMap((v) => {
+    const o = override.get(toHex(v.publicKey))
+    const at = o ? { host: o.host, port: o.port } : v.p2p
+    return at ? [{ publicKey: v.publicKey, host: at.host, port: at.port }] : []
+  })
+  return (node) => new BftRunner({
+    node,
+    network: createValidatorNetwork({
+      secretKey: key.secretKey, listen: config.p2p, peers, allowedPublicKeys: genesis.validators.map((v) => v.publicKey),
+      logger, relayTopics: RELAY_TOPICS,
+    }),
+    privValidator: new PrivValidator({ chainId: genesis.chainId, signer: createEd25519Signer(key.secretKey), store: new FilePrivValidatorStore(signStatePath(config.dataDir)) }),
+    production: { ...DEFAULT_PRODUCTION, blockIntervalMs: config.blockIntervalMs, produceOnTxs: config.produceOnTxs },
+    logger,
+  })
 }
 
 export async function launchNode(config: NodeConfig, logger: Logger): Promise<MedchainNode> {
@@ -29,6 +65,7 @@ export async function launchNode(config: NodeConfig, logger: Logger): Promise<Me
     production: { blockIntervalMs: config.blockIntervalMs, produceOnTxs: config.produceOnTxs },
     executors: [createVmExecutor()],
     logger,
+    ...(genesis.validators.length > 1 ? { createConsensus: bftConsensus(config, genesis, validatorKey, logger) } : {}),
   })
   await node.start()
   if (config.rpc) {

@@ -3,6 +3,7 @@
  * `beacon-node/src/node/nodejs.ts`). Parts: store → mempool → chain → consensus runner (→ network
  * and RPC, added by their own modules through `attach*`).
  */
+import { join } from 'node:path'
 import {
   createTxFromBytes, validateTxStateless, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
@@ -16,6 +17,10 @@ import { DEFAULT_MEMPOOL_OPTIONS, Mempool, type MempoolOptions } from './mempool
 import { ChainStore } from './store/chain-store.ts'
 import { DEFAULT_PRODUCTION, type ConsensusRunner, type ProductionOptions } from './consensus-runner/consensus-runner.ts'
 import { SoloRunner } from './consensus-runner/solo-runner.ts'
+
+/** Layout of a node's data directory: the LevelDB store and the PrivValidator's sign state. */
+export const chainStorePath = (dataDir: string): string => join(dataDir, 'chain')
+export const signStatePath = (dataDir: string): string => join(dataDir, 'priv-validator-state')
 
 export interface NodeOptions {
   readonly dataDir: string
@@ -62,7 +67,7 @@ export class MedchainNode {
   async start(): Promise<void> {
     if (this.started) return
     const o = this.options
-    this.storeRef = await ChainStore.open(o.dataDir, o.genesis.hash)
+    this.storeRef = await ChainStore.open(chainStorePath(o.dataDir), o.genesis.hash)
     const store = this.storeRef
     const mempool = new Mempool({ ...DEFAULT_MEMPOOL_OPTIONS, ...o.mempool, chainId: o.genesis.chainId }, (a) => this.chainRef!.nonceOf(a))
     const executor = new BlockExecutor([createKvExecutor(), ...(o.executors ?? [])])
@@ -116,7 +121,7 @@ export class MedchainNode {
     const tx = createTxFromBytes(bytes)
     validateTxStateless(tx, this.genesis.chainId)
     this.chain.mempool.add(tx, { signatureChecked: true })
-    this.consensus?.notifyTxs()
+    this.consensus?.txAdmitted(tx, true)
     return tx
   }
 

@@ -3,11 +3,16 @@
  * through `Chain`. `SoloRunner` (one validator) and the BFT runner (many validators over the
  * network) implement it.
  */
+import type { SignedTx } from '../../core/index.ts'
+
 export interface ConsensusRunner {
   start(): Promise<void>
   stop(): Promise<void>
-  /** Called when the mempool gained txs, so an on-demand producer can act. */
-  notifyTxs(): void
+  /**
+   * A tx entered the mempool; `local` when it came from this node's RPC (not from a peer), so
+   * the runner gossips it. Lets an on-demand producer act at once.
+   */
+  txAdmitted(tx: SignedTx, local: boolean): void
   /** True while the node is catching up with the network. */
   syncing(): boolean
 }

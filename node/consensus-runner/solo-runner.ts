@@ -37,7 +37,7 @@ export class SoloRunner implements ConsensusRunner {
     return false
   }
 
-  notifyTxs(): void {
+  txAdmitted(): void {
     if (!this.deps.production.produceOnTxs || !this.running) return
     if (this.producing) {
       this.pendingTrigger = true

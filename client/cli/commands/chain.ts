@@ -1,5 +1,6 @@
 /** Generic chain commands: status, deploy, call, send, tx. */
 import { promises as fs } from 'node:fs'
+import { compileContract, compileXrayContract, xrayContractSource } from '../../../contracts-dsl/index.ts'
 import type { CanonicalValue } from '../../../core/encoding.ts'
 import { fromHex } from '../../../core/hex.ts'
 import { ClientError, ClientErrorCode } from '../../errors.ts'
@@ -31,7 +32,26 @@ export interface ContractArtifact {
   readonly source: string
 }
 
+/**
+ * A contract to deploy: `xray` (the stock X-ray contract), a DSL source file (`*.ts`, compiled
+ * here with contracts-dsl), or a compiled artifact JSON.
+ */
 export async function readArtifact(path: string): Promise<ContractArtifact> {
+  if (path === 'xray') return { ir: compileXrayContract().ir, abi: compileXrayContract().abiBytes, source: xrayContractSource }
+  if (path.endsWith('.ts')) {
+    let source: string
+    try {
+      source = await fs.readFile(path, 'utf8')
+    } catch (e) {
+      throw new ClientError(ClientErrorCode.BAD_ARGUMENT, `cannot read contract source ${path}: ${(e as Error).message}`)
+    }
+    try {
+      const compiled = compileContract(source, path)
+      return { ir: compiled.ir, abi: compiled.abiBytes, source }
+    } catch (e) {
+      throw new ClientError(ClientErrorCode.BAD_ARGUMENT, (e as Error).message)
+    }
+  }
   let json: { ir?: unknown; abi?: unknown; source?: unknown }
   try {
     json = JSON.parse(await fs.readFile(path, 'utf8'))
@@ -53,8 +73,8 @@ export async function readArtifact(path: string): Promise<ContractArtifact> {
 export const deployCommand: CommandSpec = {
   path: ['deploy'],
   summary: 'deploy a compiled contract; prints its address',
-  usage: '<artifact.json>',
-  description: 'The artifact is JSON {"ir": "0x…", "abi": "0x…", "source": "…"}. Constructor arguments:\n--args \'["Ken", "mc…gov", 25, 0, 1]\' (JSON array; "mc…" strings are addresses).',
+  usage: '<xray|contract.ts|artifact.json>',
+  description: '`xray` deploys the stock X-ray contract; a .ts file is compiled with the contract DSL; an artifact is JSON {"ir": "0x…", "abi": "0x…", "source": "…"}. Constructor arguments:\n--args \'["Ken", "mc…gov", 25, 0, 1]\' (JSON array; "mc…" strings are addresses).',
   options: { args: { type: 'string', valueName: 'JSON', description: 'constructor arguments as a JSON array' }, ...txOptions },
   minArgs: 1,
   maxArgs: 1,

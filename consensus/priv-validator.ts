@@ -1,0 +1,221 @@
+/**
+ * PrivValidator: the only holder of a validator's signing key, and the guard that makes it
+ * impossible for an honest validator to sign two conflicting messages, even across a crash.
+ *
+ * Rule (CometBFT privval/file.go `checkHRS`): every signature is for a (height, round, step)
+ * with step propose(1) < prevote(2) < precommit(3). A request for an earlier (height, round,
+ * step) than the last one signed is refused; a request for the same one is refused unless its
+ * sign bytes are identical, in which case the stored signature is returned again (so a node that
+ * crashed after signing but before sending can re-send the same vote).
+ * The new state is saved through the injected store BEFORE the signature is returned: if the
+ * store throws, no signature leaves this object. The store must make `save` durable (fsync)
+ * before it returns; a file written to a temporary name, fsynced and renamed is enough.
+ *
+ * It keeps the messages it signed at the last (height, round): a validator that crashes after
+ * signing and before its message reached everyone must be able to send it again after the
+ * restart (it may not sign anything else there), or the others may wait for it forever.
+ *
+ * It also records the validator's lock. In Tendermint (arXiv 1807.04938, Algorithm 1 lines
+ * 36-43) a process sets lockedValue/lockedRound exactly when it precommits a value, so the last
+ * non-nil precommit signed at a height IS the lock. A restarted engine gets it back through
+ * `resumePoint` and keeps honouring it: forgetting a lock after a crash would break the safety
+ * argument as surely as signing twice.
+ */
+import { VoteType, voteFromRaw, voteRaw, voteSignBytes, type Vote } from '../core/commit.ts'
+import { asArray, asBytes, asList, asUint, decode, encodeTrusted, type CanonicalValue } from '../core/encoding.ts'
+import { bytesEqual } from '../core/hex.ts'
+import { ConsensusError, ConsensusErrorCode } from './errors.ts'
+import { proposalFromRaw, proposalRaw, proposalSignBytes, type Proposal, type UnsignedProposal, type UnsignedVote } from './messages.ts'
+import type { MessageSigner } from './signer.ts'
+
+export const SignStep = { PROPOSE: 1, PREVOTE: 2, PRECOMMIT: 3 } as const
+export type SignStep = (typeof SignStep)[keyof typeof SignStep]
+
+export interface SignedLock {
+  readonly height: number
+  readonly round: number
+  readonly blockHash: Uint8Array
+}
+
+/** What the store persists: the last signature and the lock. */
+export interface LastSignState {
+  readonly height: number
+  readonly round: number
+  readonly step: SignStep
+  readonly signBytes: Uint8Array
+  readonly signature: Uint8Array
+  /** The last non-nil precommit signed (its height may be below `height`: then it is stale). */
+  readonly lock: SignedLock | null
+  /** Everything signed at (height, round), in signing order (at most a proposal and two votes). */
+  readonly proposal: Proposal | null
+  readonly votes: readonly Vote[]
+}
+
+/** Persistence of the guard's state. `save` must be durable and atomic before it returns. */
+export interface PrivValidatorStore {
+  load(): LastSignState | null
+  save(state: LastSignState): void
+}
+
+/** Where a restarted validator resumes a height it had already signed at. */
+export interface ResumePoint {
+  readonly round: number
+  readonly lockedRound: number
+  /** Empty when not locked. */
+  readonly lockedBlockHash: Uint8Array
+  /** What it signed at `round`: the engine counts and re-sends these. */
+  readonly proposal: Proposal | null
+  readonly votes: readonly Vote[]
+}
+
+/** Canonical bytes of a sign state, for stores that write files. */
+export function encodeSignState(s: LastSignState): Uint8Array {
+  return encodeTrusted([
+    s.height, s.round, s.step, s.signBytes, s.signature,
+    s.lock ? [s.lock.height, s.lock.round, s.lock.blockHash] : null,
+    s.proposal ? proposalRaw(s.proposal) : null,
+    s.votes.map(voteRaw),
+  ])
+}
+
+/** @throws ConsensusError SIGN_STORE when the bytes are not a sign state. */
+export function decodeSignState(bytes: Uint8Array): LastSignState {
+  try {
+    const r = asArray(decode(bytes), 8, 'sign state')
+    const step = asUint(r[2], 'sign state.step')
+    if (step !== SignStep.PROPOSE && step !== SignStep.PREVOTE && step !== SignStep.PRECOMMIT) throw new Error(`unknown step ${step}`)
+    const lockRaw = r[5] as CanonicalValue
+    const lock = lockRaw === null ? null : (() => {
+      const l = asArray(lockRaw, 3, 'sign state.lock')
+      return Object.freeze({ height: asUint(l[0], 'lock.height'), round: asUint(l[1], 'lock.round'), blockHash: asBytes(l[2], 'lock.blockHash', 32) })
+    })()
+    return Object.freeze({
+      height: asUint(r[0], 'sign state.height'), round: asUint(r[1], 'sign state.round'), step,
+      signBytes: asBytes(r[3], 'sign state.signBytes'), signature: asBytes(r[4], 'sign state.signature'),
+      lock,
+      proposal: r[6] === null ? null : proposalFromRaw(r[6] as CanonicalValue),
+      votes: asList(r[7], 'sign state.votes', 2).map(voteFromRaw),
+    })
+  } catch (e) {
+    throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `stored sign state is unreadable: ${(e as Error)?.message ?? e}`)
+  }
+}
+
+/** An in-memory store: for tests and the simulator (it survives a simulated crash because the simulator keeps it). */
+export class MemoryPrivValidatorStore implements PrivValidatorStore {
+  private state: LastSignState | null = null
+  saves = 0
+  load(): LastSignState | null {
+    return this.state
+  }
+  save(state: LastSignState): void {
+    this.state = Object.freeze({ ...state })
+    this.saves++
+  }
+}
+
+export interface PrivValidatorInit {
+  readonly chainId: string
+  readonly signer: MessageSigner
+  readonly store: PrivValidatorStore
+}
+
+export class PrivValidator {
+  readonly chainId: string
+  private readonly signer: MessageSigner
+  private readonly store: PrivValidatorStore
+  private last: LastSignState | null
+
+  /** @throws ConsensusError SIGN_STORE when the store cannot be read. */
+  constructor(init: PrivValidatorInit) {
+    this.chainId = init.chainId
+    this.signer = init.signer
+    this.store = init.store
+    try {
+      this.last = init.store.load()
+    } catch (e) {
+      throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot load sign state: ${(e as Error)?.message ?? e}`)
+    }
+  }
+
+  get publicKey(): Uint8Array {
+    return this.signer.publicKey
+  }
+
+  /** The last signed (height, round, step), for operators and tests. */
+  get lastSigned(): LastSignState | null {
+    return this.last
+  }
+
+  /** @throws ConsensusError SIGN_CONFLICT (would conflict with an earlier signature) or SIGN_STORE. */
+  signVote(vote: UnsignedVote): Vote {
+    const step = vote.type === VoteType.PREVOTE ? SignStep.PREVOTE : SignStep.PRECOMMIT
+    const bytes = voteSignBytes(this.chainId, vote.type, vote.height, vote.round, vote.blockHash)
+    const isLock = vote.type === VoteType.PRECOMMIT && vote.blockHash.length > 0
+    return this.signGuarded(vote.height, vote.round, step, bytes,
+      isLock ? { height: vote.height, round: vote.round, blockHash: new Uint8Array(vote.blockHash) } : undefined,
+      (signature) => Object.freeze({ ...vote, blockHash: new Uint8Array(vote.blockHash), signature }))
+  }
+
+  /** @throws ConsensusError SIGN_CONFLICT or SIGN_STORE. */
+  signProposal(proposal: UnsignedProposal): Proposal {
+    const bytes = proposalSignBytes(this.chainId, proposal)
+    return this.signGuarded(proposal.height, proposal.round, SignStep.PROPOSE, bytes, undefined,
+      (signature) => Object.freeze({ ...proposal, blockHash: new Uint8Array(proposal.blockHash), signature }))
+  }
+
+  /**
+   * How to resume `height` after a restart: the round last signed at, the lock and what was
+   * signed at that round; undefined when nothing was signed at this height (round 0, unlocked).
+   */
+  resumePoint(height: number): ResumePoint | undefined {
+    const last = this.last
+    if (!last || last.height !== height) return undefined
+    const lock = last.lock && last.lock.height === height ? last.lock : null
+    return Object.freeze({
+      round: last.round,
+      lockedRound: lock ? lock.round : -1,
+      lockedBlockHash: lock ? new Uint8Array(lock.blockHash) : new Uint8Array(0),
+      proposal: last.proposal,
+      votes: last.votes,
+    })
+  }
+
+  private signGuarded<T extends Vote | Proposal>(
+    height: number, round: number, step: SignStep, bytes: Uint8Array, newLock: SignedLock | undefined,
+    build: (signature: Uint8Array) => T,
+  ): T {
+    const last = this.last
+    if (last) {
+      const order = compareHRS(height, round, step, last)
+      if (order < 0) {
+        throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
+          `refusing to sign h${height} r${round} s${step}: already signed h${last.height} r${last.round} s${last.step}`)
+      }
+      if (order === 0) {
+        if (bytesEqual(bytes, last.signBytes)) return build(new Uint8Array(last.signature))
+        throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
+          `refusing to sign different data at h${height} r${round} s${step}: already signed there`)
+      }
+    }
+    const signature = this.signer.sign(bytes)
+    const message = build(signature)
+    const sameRound = last !== null && last.height === height && last.round === round
+    const next: LastSignState = Object.freeze({
+      height, round, step, signBytes: bytes, signature, lock: newLock ?? last?.lock ?? null,
+      proposal: step === SignStep.PROPOSE ? message as Proposal : sameRound ? last.proposal : null,
+      votes: step === SignStep.PROPOSE ? [] : [...(sameRound ? last.votes : []), message as Vote],
+    })
+    try {
+      this.store.save(next)
+    } catch (e) {
+      throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot persist sign state: ${(e as Error)?.message ?? e}`)
+    }
+    this.last = next
+    return message
+  }
+}
+
+function compareHRS(height: number, round: number, step: SignStep, last: LastSignState): number {
+  return (height - last.height) || (round - last.round) || (step - last.step)
+}
