@@ -1,0 +1,74 @@
+/**
+ * Test support: a testnet in a temporary folder on free loopback ports, and helpers to drive it.
+ */
+import { createServer } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TxKind, createSignedTx, type KeyPair } from '../../core/index.ts'
+import { DEFAULT_TESTNET_OPTIONS, type TestnetOptions } from '../layout.ts'
+import { startTestnet, waitUntilFinal, type RunningTestnet } from '../testnet.ts'
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
+/** A base port with `count` free ports above it (random start, so parallel suites do not collide). */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    let ok = true
+    for (let i = 0; i < count && ok; i++) ok = await portFree(base + i)
+    if (ok) return base
+  }
+  throw new Error('no free port range found')
+}
+
+export interface TestCluster {
+  readonly net: RunningTestnet
+  readonly options: TestnetOptions
+  cleanup(): Promise<void>
+}
+
+export async function startCluster(nodes: number, extra: Partial<TestnetOptions> = {}): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'medchain-cluster-'))
+  const base = await freePortRange(nodes * 2)
+  const options: TestnetOptions = {
+    ...DEFAULT_TESTNET_OPTIONS, nodes, dir: join(dir, 'net'), basePort: base, baseRpcPort: base + nodes,
+    blockIntervalMs: 200, chainId: 'medchain-itest', ...extra,
+  }
+  const net = await startTestnet(options)
+  try {
+    await waitUntilFinal(net, 0, 60_000)
+  } catch (e) {
+    await net.stop()
+    await rm(dir, { recursive: true, force: true })
+    throw e
+  }
+  return {
+    net, options,
+    async cleanup() {
+      await net.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export function kvPut(key: KeyPair, nonce: number, k: string, v: string, chainId = 'medchain-itest') {
+  return createSignedTx({ chainId, kind: TxKind.KV_PUT, nonce, target: new Uint8Array(0), method: k, args: [v], gasLimit: 100_000 }, key.secretKey, key.publicKey)
+}
+
+/** Waits until every listed node reports at least `height`. */
+export async function waitForHeight(net: RunningTestnet, nodes: readonly number[], height: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const heights = await net.heights()
+    if (nodes.every((i) => (heights[i] ?? -1) >= height)) return
+    if (Date.now() > deadline) throw new Error(`nodes ${nodes.join(',')} did not reach height ${height}: ${heights.join(' ')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
