@@ -9,12 +9,32 @@ import { fileURLToPath } from 'node:url'
 const NODE_CLI = fileURLToPath(new URL('../node/cli.ts', import.meta.url))
 const STDERR_KEEP = 8 * 1024
 
+export interface NodeProcessOptions {
+  /** Extra environment for the node (over this process's), e.g. MEDCHAIN_RPC_RATE_LIMIT. */
+  readonly env?: Readonly<Record<string, string>>
+  /**
+   * Extra Node.js flags before the script (e.g. `--cpu-prof`). Default: $MEDCHAIN_NODE_ARGS split
+   * on spaces, so a node can be profiled without changing code.
+   */
+  readonly nodeArgs?: readonly string[]
+}
+
+/** Node.js flags from $MEDCHAIN_NODE_ARGS (space-separated), for profiling nodes. */
+export function nodeArgsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.MEDCHAIN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+}
+
 export class NodeProcess {
   private child: ChildProcess | undefined
   private stderrTail = ''
   private exitInfo: string | undefined
 
-  constructor(readonly name: string, private readonly configFile: string) {}
+  constructor(readonly name: string, private readonly configFile: string, private readonly options: NodeProcessOptions = {}) {}
+
+  /** OS process id while running (for CPU and memory readings from /proc), else undefined. */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined
+  }
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
@@ -29,8 +49,10 @@ export class NodeProcess {
     if (this.running) return
     this.exitInfo = undefined
     this.stderrTail = ''
-    const child = spawn(process.execPath, ['--import', 'tsx', NODE_CLI, '--config', this.configFile], {
+    const nodeArgs = this.options.nodeArgs ?? nodeArgsFromEnv()
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', NODE_CLI, '--config', this.configFile], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      ...(this.options.env ? { env: { ...process.env, ...this.options.env } } : {}),
     })
     child.stderr!.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-STDERR_KEEP)

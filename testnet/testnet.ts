@@ -2,10 +2,10 @@
  * A running local testnet: layout on disk + one NodeProcess per validator. `startTestnet` is
  * what `npm run testnet` and the multi-process tests use.
  */
-import { createServer } from 'node:net'
 import { RpcClient } from '../client/rpc-client.ts'
 import { DEMO_PASSPHRASE, createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
-import { NodeProcess } from './node-process.ts'
+import { NodeProcess, type NodeProcessOptions } from './node-process.ts'
+import { portFree } from './free-ports.ts'
 
 export interface RunningTestnet {
   readonly layout: TestnetLayout
@@ -16,15 +16,8 @@ export interface RunningTestnet {
   stop(): Promise<void>
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
-}
-
-export async function startTestnet(options: TestnetOptions, out: (line: string) => void = () => {}): Promise<RunningTestnet> {
+/** `processes`: how each node process is started (extra env, Node.js flags); see NodeProcessOptions. */
+export async function startTestnet(options: TestnetOptions, out: (line: string) => void = () => {}, processes: NodeProcessOptions = {}): Promise<RunningTestnet> {
   const layout = await createOrLoadTestnet(options)
   out(`${layout.reused ? 'Reusing' : 'Created'} a ${layout.nodes.length}-validator testnet in ${layout.dir} (chain ${layout.genesis.chainId}, quorum ${layout.genesis.quorumMode}: ${layout.genesis.validatorSet.quorum} of ${layout.nodes.length})`)
   const busy: string[] = []
@@ -33,14 +26,14 @@ export async function startTestnet(options: TestnetOptions, out: (line: string) 
     if (!(await portFree(n.rpcPort))) busy.push(`${n.name} rpc ${n.rpcPort}`)
   }
   if (busy.length > 0) throw new Error(`ports in use: ${busy.join(', ')}. Is another testnet running? Stop it, or pick --base-port/--base-rpc-port`)
-  const processes = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile))
+  const nodeProcesses = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile, processes))
   const clients = layout.nodes.map((n) => new RpcClient(n.rpcUrl, { timeoutMs: 2_000 }))
-  for (const p of processes) p.start()
+  for (const p of nodeProcesses) p.start()
   const running: RunningTestnet = {
-    layout, processes, clients,
+    layout, processes: nodeProcesses, clients,
     heights: () => Promise.all(clients.map((c) => c.status().then((s) => s.height as number, () => null))),
     async stop() {
-      await Promise.all(processes.map((p) => p.stop()))
+      await Promise.all(nodeProcesses.map((p) => p.stop()))
       for (const c of clients) c.close()
     },
   }

@@ -1,32 +1,15 @@
 /**
  * Test support: a testnet in a temporary folder on free loopback ports, and helpers to drive it.
  */
-import { createServer } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TxKind, createSignedTx, type KeyPair } from '../../core/index.ts'
 import { DEFAULT_TESTNET_OPTIONS, type TestnetOptions } from '../layout.ts'
 import { startTestnet, waitUntilFinal, type RunningTestnet } from '../testnet.ts'
+import { freePortRange } from '../free-ports.ts'
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-}
-
-/** A base port with `count` free ports above it (random start, so parallel suites do not collide). */
-export async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000)
-    let ok = true
-    for (let i = 0; i < count && ok; i++) ok = await portFree(base + i)
-    if (ok) return base
-  }
-  throw new Error('no free port range found')
-}
+export { freePortRange } from '../free-ports.ts'
 
 export interface TestCluster {
   readonly net: RunningTestnet
