@@ -199,6 +199,30 @@ test('contract_call converts canonical values both ways; failures are values; Co
   await assert.rejects(client.call('mcnothex', 'echo', []), (e: unknown) => e instanceof RpcError && e.code === RpcErrorCode.INVALID_PARAMS && /params\.address/.test(e.message))
 })
 
+test('batch: one round trip, answers in call order, per-call errors as values; callBatch decodes canonical values', async () => {
+  assert.deepEqual(await client.batch([]), [])
+  const out = await client.batch([
+    { method: 'chain_status' },
+    { method: 'no_such_method' },
+    { method: 'contract_call', params: { address: formatAddress(contract), method: 'echo', args: ['a'] } },
+  ])
+  assert.equal((out[0] as { chainId: string }).chainId, (await client.status()).chainId)
+  assert.ok(out[1] instanceof RpcError && out[1].code === RpcErrorCode.METHOD_NOT_FOUND)
+  assert.deepEqual((out[2] as { returnValue: unknown }).returnValue, ['a'])
+  const calls = await client.callBatch(formatAddress(contract), [
+    { method: 'echo', args: [1, new Uint8Array([7])] },
+    { method: 'fail', args: [] },
+    { method: 'throw', args: [] },
+  ])
+  const first = calls[0]
+  assert.ok(first !== undefined && !(first instanceof RpcError))
+  assert.deepEqual(encode(first.returnValue), encode([1, new Uint8Array([7])]))
+  assert.ok(!(calls[1] instanceof RpcError) && calls[1]!.status === 'failed' && calls[1]!.errorCode === 'REQUIRE_FAILED')
+  assert.ok(calls[2] instanceof RpcError && calls[2].dataCode === 'BAD_PROOF')
+  const tooMany = Array.from({ length: 101 }, () => ({ method: 'chain_status' }))
+  await assert.rejects(client.batch(tooMany), (e: unknown) => e instanceof RpcError && e.dataCode === 'BATCH_TOO_LARGE')
+})
+
 test('waitForFinal polls without a WebSocket, and uses block notifications with one', async () => {
   const polling = new RpcClient(server.url(), { timeoutMs: 5_000 })
   const tx = makeTx()

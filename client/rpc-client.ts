@@ -130,6 +130,59 @@ export class RpcClient {
     return unwrap<T>(parseResponse(text, response.status), method)
   }
 
+  /**
+   * Several calls as one JSON-RPC batch over HTTP: one round trip. Each entry of the answer is
+   * the call's result or its RpcError, in the order of `calls`. The server caps a batch (100 by
+   * default): split larger sets. @throws RpcError when the batch as a whole fails (transport,
+   * timeout, a batch-level error such as BATCH_TOO_LARGE).
+   */
+  async batch<T = unknown>(calls: readonly { readonly method: string; readonly params?: Record<string, unknown> }[]): Promise<(T | RpcError)[]> {
+    if (calls.length === 0) return []
+    const firstId = this.#nextId
+    this.#nextId += calls.length
+    const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: firstId + i, method: c.method, params: c.params ?? {} }))
+    const what = `batch of ${calls.length} (${calls[0]!.method}…)`
+    let response: Response
+    let text: string
+    try {
+      response = await fetch(this.#url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      })
+      text = await response.text()
+    } catch (e) {
+      const name = (e as Error)?.name
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${what}: no answer within ${this.#timeoutMs} ms`)
+      }
+      throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${what}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)
+    }
+    const parsed = parseResponse(text, response.status)
+    if (!Array.isArray(parsed)) return unwrap<never>(parsed, what)
+    const byId = new Map<unknown, unknown>()
+    for (const r of parsed) if (typeof r === 'object' && r !== null) byId.set((r as { id?: unknown }).id, r)
+    return calls.map((c, i) => {
+      const r = byId.get(firstId + i)
+      if (r === undefined) return clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.BAD_RESPONSE, `${c.method}: no answer in the batch`)
+      try {
+        return unwrap<T>(r, c.method)
+      } catch (e) {
+        return e as RpcError
+      }
+    })
+  }
+
+  /** Read-only contract calls as one batch (see `batch`); each entry is its result or RpcError. */
+  async callBatch(address: string, calls: readonly { readonly method: string; readonly args: readonly CanonicalValue[] }[], caller?: string): Promise<(CallResultValue | RpcError)[]> {
+    const results = await this.batch<CallResultJson>(calls.map((c) => ({
+      method: 'contract_call',
+      params: { address, method: c.method, args: c.args.map((a, i) => toJsonValue(a, `args[${i}]`)), ...(caller !== undefined ? { caller } : {}) },
+    })))
+    return results.map((r) => (r instanceof RpcError ? r : { ...r, returnValue: fromJsonValue(r.returnValue, 'returnValue') }))
+  }
+
   status(): Promise<ChainStatusJson> {
     return this.request('chain_status')
   }

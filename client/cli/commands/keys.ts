@@ -68,3 +68,16 @@ export const keysList: CommandSpec = {
     ctx.result(keys, () => (keys.length === 0 ? `no keys in ${ctx.keystore().dir}` : keys.map(renderKey).join('\n')))
   },
 }
+
+export const keysShow: CommandSpec = {
+  path: ['keys', 'show'],
+  summary: "print a key's address (with --json: name, address, public key); no passphrase needed",
+  usage: '<name>',
+  minArgs: 1,
+  maxArgs: 1,
+  needsRpc: false,
+  async run(ctx, { positionals }) {
+    const info = await ctx.keystore().info(positionals[0]!)
+    ctx.result(info, () => info.address)
+  },
+}

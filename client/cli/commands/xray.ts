@@ -24,7 +24,7 @@ async function readCall(ctx: CommandContext, contract: string, method: string, a
 export const grantCommand: CommandSpec = {
   path: ['grant'],
   summary: 'gov: grant a user a role on the patient contract (setPermission)',
-  usage: '<user-address>',
+  usage: '<user-address|key-name>',
   options: {
     ...contractOption,
     name: { type: 'string', valueName: 'NAME', description: 'the user\'s display name, e.g. Dr.Lee (required)' },
@@ -35,7 +35,7 @@ export const grantCommand: CommandSpec = {
   maxArgs: 1,
   async run(ctx, { positionals, values }) {
     const contract = contractOf(ctx, values)
-    const args = grantArgs(positionals[0]!, requireString(values.name, 'name'), userTypeOf(typeof values.role === 'string' ? values.role : 'doctor'))
+    const args = grantArgs(await userAddress(ctx, positionals[0]!), requireString(values.name, 'name'), userTypeOf(typeof values.role === 'string' ? values.role : 'doctor'))
     const sent = await submitTx(ctx, values, (b, gas) => b.call(contract, XrayMethod.setPermission, args, gas))
     ctx.result(sent, () => renderSubmitted(sent))
   },
@@ -44,13 +44,14 @@ export const grantCommand: CommandSpec = {
 export const revokeCommand: CommandSpec = {
   path: ['revoke'],
   summary: 'gov: revoke a user\'s permission (removePermission)',
-  usage: '<user-address>',
+  usage: '<user-address|key-name>',
   options: { ...contractOption, ...txOptions },
   minArgs: 1,
   maxArgs: 1,
   async run(ctx, { positionals, values }) {
     const contract = contractOf(ctx, values)
-    const sent = await submitTx(ctx, values, (b, gas) => b.call(contract, XrayMethod.removePermission, revokeArgs(positionals[0]!), gas))
+    const user = await userAddress(ctx, positionals[0]!)
+    const sent = await submitTx(ctx, values, (b, gas) => b.call(contract, XrayMethod.removePermission, revokeArgs(user), gas))
     ctx.result(sent, () => renderSubmitted(sent))
   },
 }
@@ -72,6 +73,12 @@ export const recordCommand: CommandSpec = {
     const sent = await submitTx(ctx, values, (b, gas) => b.call(contract, XrayMethod.setXrayhash, recordArgs(positionals[0]!, sha256), gas))
     ctx.result({ ...sent, sha256 }, () => `${renderSubmitted(sent)}\nrecorded ${positionals[0]} ${sha256}`)
   },
+}
+
+/** A user: an `mc…` address, or the name of a key in the keystore (its address is stored in clear). */
+async function userAddress(ctx: CommandContext, text: string): Promise<string> {
+  if (/^mc[0-9a-fA-F]{40}$/.test(text)) return text.toLowerCase()
+  return (await ctx.keystore().info(text)).address
 }
 
 /** A recipient: a 0x public key, or the name of a key in the keystore. */
