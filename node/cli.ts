@@ -1,12 +1,35 @@
 /**
  * `npm run node -- …`: runs one node in the foreground until SIGINT/SIGTERM, then stops cleanly.
+ * `npm run node -- keygen --key FILE` creates a validator key (0600) and prints its public key,
+ * which the hospital sends to the consortium for genesis.json.
  * Configuration errors print one line and exit 2; a crash at start exits 1.
  */
+import { existsSync } from 'node:fs'
+import { generateKeyPair, toHex } from '../core/index.ts'
+import { saveValidatorKey } from './validator-key.ts'
 import { loadNodeConfig } from './config.ts'
 import { NodeError } from './errors.ts'
 import { createLogger, launchNode } from './launch.ts'
 
+async function keygen(args: string[]): Promise<number> {
+  const at = args.indexOf('--key')
+  const file = at >= 0 ? args[at + 1] : undefined
+  if (!file || args.includes('--help') || args.includes('-h')) {
+    process.stdout.write('Usage: npm run node -- keygen --key FILE\n\nCreates a validator key file (mode 0600) and prints its public key for genesis.json.\n')
+    return file ? 0 : 2
+  }
+  if (existsSync(file)) {
+    process.stderr.write(`medchain node: ${file} exists; refusing to overwrite a validator key\n`)
+    return 2
+  }
+  const key = generateKeyPair()
+  await saveValidatorKey(file, key)
+  process.stdout.write(`${toHex(key.publicKey)}\n`)
+  return 0
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'keygen') return keygen(process.argv.slice(3))
   let config
   try {
     config = loadNodeConfig(process.argv.slice(2))
@@ -15,7 +38,7 @@ async function main(): Promise<number> {
     return 2
   }
   if (!config) return 0
-  const logger = createLogger(config, config.dataDir.split('/').pop() ?? 'node')
+  const logger = createLogger(config, config.name)
   let node
   try {
     node = await launchNode(config, logger)

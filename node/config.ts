@@ -10,7 +10,7 @@
  * Relative paths in a config file are resolved against the file's folder.
  */
 import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NodeError, NodeErrorCode } from './errors.ts'
 
@@ -21,6 +21,8 @@ export interface PeerAddress {
 }
 
 export interface NodeConfig {
+  /** Shown in logs; defaults to the data directory's name. */
+  readonly name: string
   readonly dataDir: string
   readonly genesisFile: string
   readonly keyFile: string | null
@@ -40,6 +42,7 @@ Usage: npm run node -- [--config FILE] [flags]
 
 Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake case too):
   --config FILE          JSON config file (see node/README.md)
+  --name NAME            this node's name in logs (default: the data directory's name)
   --data-dir DIR         where the node keeps its LevelDB (one process per directory)
   --genesis FILE         the chain's genesis.json, shared by all nodes
   --key FILE             this validator's key file (omit to run an observer)
@@ -81,7 +84,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     parsed = parseArgs({
       args: argv,
       options: {
-        config: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
+        config: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
         'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'rpc-rate-limit': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
         peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' },
         'log-level': { type: 'string' }, 'log-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -140,8 +143,11 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = String(f['log-level'] ?? env.MEDCHAIN_LOG_LEVEL ?? fromFile('logLevel') ?? 'info')
   if (!LOG_LEVELS.has(logLevel)) bad(`log level must be one of ${[...LOG_LEVELS].join(', ')}`)
   const logFile = pick(f['log-file'], 'MEDCHAIN_LOG_FILE', 'logFile')
+  const resolvedDataDir = path(dataDir.v, dataDir.rel)
+  const name = String(f.name ?? env.MEDCHAIN_NAME ?? fromFile('name') ?? basename(resolvedDataDir))
   return {
-    dataDir: path(dataDir.v, dataDir.rel),
+    name,
+    dataDir: resolvedDataDir,
     genesisFile: path(genesis.v, genesis.rel),
     keyFile: key ? path(key.v, key.rel) : null,
     rpc,

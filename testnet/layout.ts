@@ -125,7 +125,7 @@ export async function createOrLoadTestnet(options: TestnetOptions, now: () => nu
     await mkdir(n.dir, { recursive: true })
     await saveValidatorKey(join(n.dir, 'key.json'), keys[i]!)
     const config = {
-      dataDir: 'data', genesisFile: '../genesis.json', keyFile: 'key.json',
+      name: n.name, dataDir: 'data', genesisFile: '../genesis.json', keyFile: 'key.json',
       rpc: { host: '127.0.0.1', port: n.rpcPort }, p2p: { host: '127.0.0.1', port: n.p2pPort },
       blockIntervalMs: options.blockIntervalMs, produceOnTxs: true, logLevel: 'info', logFile: 'node.log',
     }
