@@ -59,6 +59,7 @@ export function createNodeRpcBackend(node: MedchainNode): RpcBackend {
       const block = (await node.chain.store.getBlock(loc.height))!
       return { block, index: loc.index }
     },
+    getEvidence: async () => node.evidence(),
     async getAccountNonce(address) {
       const nonce = node.chain.nonceOf(address)
       const pending = node.chain.mempool.pendingNonces(address)

@@ -17,6 +17,7 @@ import { DEFAULT_MEMPOOL_OPTIONS, Mempool, type MempoolOptions } from './mempool
 import { ChainStore } from './store/chain-store.ts'
 import { DEFAULT_PRODUCTION, type ConsensusRunner, type ProductionOptions } from './consensus-runner/consensus-runner.ts'
 import { SoloRunner } from './consensus-runner/solo-runner.ts'
+import type { EvidenceRecord } from './rpc/backend.ts'
 
 /** Layout of a node's data directory: the LevelDB store and the PrivValidator's sign state. */
 export const chainStorePath = (dataDir: string): string => join(dataDir, 'chain')
@@ -111,6 +112,10 @@ export class MedchainNode {
 
   syncing(): boolean {
     return this.consensus?.syncing() ?? false
+  }
+
+  evidence(): readonly EvidenceRecord[] {
+    return this.consensus?.evidence() ?? []
   }
 
   /**

@@ -26,7 +26,8 @@ import {
   createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError,
   type ConsensusEngine, type ConsensusInput, type ConsensusOutput, type PrivValidator, type TimeoutConfig,
 } from '../../consensus/index.ts'
-import type { Evidence } from '../../consensus/evidence.ts'
+import { encodeEvidence, evidenceHeight, evidenceValidator, type Evidence } from '../../consensus/evidence.ts'
+import type { EvidenceRecord } from '../rpc/backend.ts'
 import type { ValidatorNetwork } from '../network/index.ts'
 import type { Logger } from '../logger.ts'
 import type { MedchainNode } from '../node.ts'
@@ -61,7 +62,7 @@ export class BftRunner implements ConsensusRunner {
   /** Proposed (not yet final) blocks by hash, insertion-ordered for eviction. */
   private readonly proposed = new Map<string, Block>()
   private readonly blockWaiters = new Map<string, (() => void)[]>()
-  private readonly evidence: Evidence[] = []
+  private readonly evidenceSeen: Evidence[] = []
   private syncingNow = false
   private syncTarget = 0
   /** The height the engine is working on, or 0 while waiting to start the next one. */
@@ -112,9 +113,11 @@ export class BftRunner implements ConsensusRunner {
     return this.syncingNow
   }
 
-  /** Equivocation evidence seen so far (newest last), for operators. */
-  evidenceSeen(): readonly Evidence[] {
-    return this.evidence
+  evidence(): readonly EvidenceRecord[] {
+    return this.evidenceSeen.map((e) => ({
+      kind: e.kind, validatorIndex: evidenceValidator(e), height: evidenceHeight(e),
+      round: e.kind === 'duplicate-vote' ? e.voteA.round : e.proposalA.round, encoded: encodeEvidence(e),
+    }))
   }
 
   txAdmitted(tx: SignedTx, local: boolean): void {
@@ -305,8 +308,8 @@ export class BftRunner implements ConsensusRunner {
         await this.commit(out.height, out.blockHash, out.certificate)
         return
       case 'evidence':
-        if (this.evidence.length >= MAX_EVIDENCE_KEPT) this.evidence.shift()
-        this.evidence.push(out.evidence)
+        if (this.evidenceSeen.length >= MAX_EVIDENCE_KEPT) this.evidenceSeen.shift()
+        this.evidenceSeen.push(out.evidence)
         logger.warn({ evidence: describeEvidence(out.evidence) }, 'validator equivocation detected')
         return
       case 'need-sync':

@@ -4,6 +4,7 @@
  * network) implement it.
  */
 import type { SignedTx } from '../../core/index.ts'
+import type { EvidenceRecord } from '../rpc/backend.ts'
 
 export interface ConsensusRunner {
   start(): Promise<void>
@@ -15,6 +16,8 @@ export interface ConsensusRunner {
   txAdmitted(tx: SignedTx, local: boolean): void
   /** True while the node is catching up with the network. */
   syncing(): boolean
+  /** Equivocation evidence seen so far, oldest first. */
+  evidence(): readonly EvidenceRecord[]
 }
 
 export interface ProductionOptions {

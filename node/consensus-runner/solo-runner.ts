@@ -6,6 +6,7 @@
 import { VoteType, createCommit, signVote, type KeyPair } from '../../core/index.ts'
 import type { Chain } from '../chain.ts'
 import type { ConsensusRunner, ProductionOptions } from './consensus-runner.ts'
+import type { EvidenceRecord } from '../rpc/backend.ts'
 
 export interface SoloRunnerDeps {
   readonly chain: Chain
@@ -35,6 +36,11 @@ export class SoloRunner implements ConsensusRunner {
 
   syncing(): boolean {
     return false
+  }
+
+  evidence(): readonly EvidenceRecord[] {
+    // One validator: nobody else can equivocate.
+    return []
   }
 
   txAdmitted(): void {

@@ -42,6 +42,16 @@ export interface TxLookup {
   readonly receipt?: Receipt
 }
 
+/** Proof that a validator equivocated, as the consensus engine recorded it. */
+export interface EvidenceRecord {
+  readonly kind: string
+  readonly validatorIndex: number
+  readonly height: number
+  readonly round: number
+  /** Canonical encoding of the two signed messages (consensus/evidence.ts); re-checkable offline. */
+  readonly encoded: Uint8Array
+}
+
 export interface RpcBackend {
   status(): Promise<ChainStatus>
   /** A final block (with its commit), or undefined. */
@@ -57,6 +67,8 @@ export interface RpcBackend {
    * The account's next nonce on the final chain, and the next one counting its pending txs
    * (what a client should sign with next).
    */
+  /** Equivocation evidence this node has seen, oldest first. */
+  getEvidence(): Promise<readonly EvidenceRecord[]>
   getAccountNonce(address: Uint8Array): Promise<{ nonce: number; pendingNonce: number }>
   /** Read-only call against the latest final state. A contract failure is a CallResult value. */
   callContract(target: Uint8Array, method: string, args: CanonicalValue[], caller: Uint8Array): Promise<CallResult>

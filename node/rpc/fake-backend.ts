@@ -23,7 +23,7 @@ import { keyPairFromSecretKey, type KeyPair } from '../../core/keys.ts'
 import { merkleRoot } from '../../core/merkle.ts'
 import { createTxFromBytes, TxKind, validateTxStateless, type SignedTx } from '../../core/tx.ts'
 import { createValidatorSet, proposerIndex, type ValidatorSet } from '../../core/validators.ts'
-import type { ChainStatus, RpcBackend, TxLookup } from './backend.ts'
+import type { ChainStatus, EvidenceRecord, RpcBackend, TxLookup } from './backend.ts'
 
 export interface FakeBackendOptions {
   readonly chainId?: string
@@ -114,6 +114,13 @@ export class FakeRpcBackend implements RpcBackend {
     await this.#maybeHang('getTxProof')
     const at = this.#included.get(toHex(id))
     return at ? { block: this.#blocks[at.height - 1]!, index: at.index } : undefined
+  }
+
+  /** Evidence the fake reports (tests set it). */
+  evidence: EvidenceRecord[] = []
+
+  async getEvidence(): Promise<readonly EvidenceRecord[]> {
+    return this.evidence
   }
 
   async getAccountNonce(address: Uint8Array): Promise<{ nonce: number; pendingNonce: number }> {

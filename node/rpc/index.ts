@@ -4,6 +4,6 @@
  */
 export { createRpcServer, RPC_API_VERSION } from './server.ts'
 export type { RpcServer, RpcServerOptions, RpcServerStats } from './server.ts'
-export type { RpcBackend, ChainStatus, TxLookup, TxLookupStatus } from './backend.ts'
+export type { RpcBackend, ChainStatus, EvidenceRecord, TxLookup, TxLookupStatus } from './backend.ts'
 export { RpcDataCode, RpcMethodError, toRpcErrorObject } from './errors.ts'
 export { openRpcDocument, methodSpecs } from './schemas.ts'

@@ -5,7 +5,7 @@
  */
 import { fromHex, toHex } from '../../core/hex.ts'
 import { fromJsonValues } from '../../core/json-value.ts'
-import { ADDRESS_LENGTH, parseAddress } from '../../core/keys.ts'
+import { ADDRESS_LENGTH, formatAddress, parseAddress } from '../../core/keys.ts'
 import type { SubscribeParams } from '../../core/rpc-wire.ts'
 import type { RpcBackend } from './backend.ts'
 import type { CallContext, MethodHandler } from './dispatcher.ts'
@@ -60,6 +60,14 @@ export function createMethodHandlers({ backend, openRpcDocument }: MethodDeps): 
       const found = await backend.getTxProof(fromHex(p.id as string, 32, 'params.id'))
       if (!found) throw notFound('final transaction')
       return formatTxProof(found.block, found.index)
+    },
+
+    chain_evidence: async () => {
+      const set = (await backend.status()).validators
+      return (await backend.getEvidence()).map((e) => ({
+        kind: e.kind, validatorIndex: e.validatorIndex, validator: set[e.validatorIndex] ? formatAddress(set[e.validatorIndex]!.address) : null,
+        height: e.height, round: e.round, evidence: toHex(e.encoded),
+      }))
     },
 
     account_getNonce: async (p) => {

@@ -143,6 +143,22 @@ export const methodSpecs: readonly MethodSpec[] = [
     errors: [RpcErrorCode.NOT_FOUND, ...COMMON_ERRORS],
   },
   {
+    name: 'chain_evidence',
+    summary: 'Equivocation evidence this node has seen: two conflicting signed messages from one validator (re-check offline with consensus/evidence.ts verifyEvidence).',
+    params: {},
+    result: {
+      name: 'evidence',
+      schema: {
+        type: 'array',
+        items: obj({
+          kind: { type: 'string' }, validatorIndex: ref('Uint'), validator: { anyOf: [ref('Address'), { type: 'null' }] },
+          height: ref('Uint'), round: ref('Uint'), evidence: ref('HexBytes'),
+        }),
+      },
+    },
+    errors: [...COMMON_ERRORS],
+  },
+  {
     name: 'account_getNonce',
     summary: "An account's next nonce on the final chain, and the next one after its pending txs (sign with pendingNonce).",
     params: { address: { schema: ref('Address'), required: true, description: 'account address' } },

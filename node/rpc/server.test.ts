@@ -355,3 +355,13 @@ test('every method works over WebSocket too, single and batch; garbage gets -327
   ws.close()
   await once(ws, 'close')
 })
+
+test('chain_evidence lists equivocations with the validator and the re-checkable encoding', async () => {
+  assert.deepEqual((await post(url, rpc('chain_evidence'))).body.result, [])
+  backend.evidence = [{ kind: 'duplicate-vote', validatorIndex: 1, height: 7, round: 2, encoded: new Uint8Array([1, 2, 3]) }]
+  const r = (await post(url, rpc('chain_evidence'))).body.result
+  assert.equal(r.length, 1)
+  assert.deepEqual([r[0].kind, r[0].validatorIndex, r[0].height, r[0].round, r[0].evidence], ['duplicate-vote', 1, 7, 2, '0x010203'])
+  assert.match(r[0].validator, /^mc[0-9a-f]{40}$/)
+  backend.evidence = []
+})
