@@ -67,7 +67,8 @@ export class BftRunner implements ConsensusRunner {
   private syncTarget = 0
   /** The height the engine is working on, or 0 while waiting to start the next one. */
   private engineHeight = 0
-  private pendingStart: { height: number; timer: NodeJS.Timeout | undefined } | undefined
+  /** The next height, while waiting to start it: when it is due and the timer that starts it. */
+  private pendingStart: { height: number; due: number; timer: NodeJS.Timeout | undefined } | undefined
   private idle: Promise<void> = Promise.resolve()
 
   constructor(private readonly deps: BftRunnerDeps) {
@@ -79,6 +80,7 @@ export class BftRunner implements ConsensusRunner {
       chainId: node.genesis.chainId,
       validatorSet: node.genesis.validatorSet,
       myIndex: myIndex >= 0 ? myIndex : null,
+      verifySignature: node.signatures.verify,
       ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
     })
   }
@@ -167,16 +169,20 @@ export class BftRunner implements ConsensusRunner {
     this.enqueue({ type: 'start-height', height, ...(resume ? { resume } : {}) })
   }
 
-  /** Starts `height` after `delayMs`, or sooner if called again with a shorter delay. */
+  /**
+   * Starts `height` after `delayMs`. A later call can only bring the start forward, never push
+   * it back: a steady stream of txs must not keep postponing the next block.
+   */
   private scheduleStart(height: number, delayMs: number): void {
     if (!this.running) return
+    const due = Date.now() + delayMs
     const pending = this.pendingStart
-    if (pending && pending.height === height && pending.timer && delayMs >= this.deps.production.blockIntervalMs) return
+    if (pending && pending.height === height && pending.timer && pending.due <= due) return
     if (pending?.timer) clearTimeout(pending.timer)
     const timer = setTimeout(() => {
       if (this.pendingStart?.height === height) this.startHeight(height)
     }, delayMs)
-    this.pendingStart = { height, timer }
+    this.pendingStart = { height, due, timer }
   }
 
   private afterCommit(height: number): void {
@@ -184,7 +190,7 @@ export class BftRunner implements ConsensusRunner {
     const { production } = this.deps
     this.engineHeight = 0
     const delay = production.produceOnTxs && this.chain.mempool.size > 0 ? production.batchDelayMs : production.blockIntervalMs
-    this.pendingStart = { height: next, timer: undefined }
+    this.pendingStart = undefined
     this.scheduleStart(next, delay)
   }
 
@@ -413,7 +419,7 @@ export class BftRunner implements ConsensusRunner {
         }
         for (const block of blocks) {
           if (block.header.height !== this.chain.height + 1 || !block.commit) break
-          verifyCommit(this.deps.node.genesis.chainId, this.deps.node.genesis.validatorSet, block.commit, block.header.height, block.hash)
+          verifyCommit(this.deps.node.genesis.chainId, this.deps.node.genesis.validatorSet, block.commit, block.header.height, block.hash, this.deps.node.signatures.verify)
           await this.chain.commitBlock(block, block.commit)
         }
         failures = 0
