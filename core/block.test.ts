@@ -9,24 +9,14 @@ import {
   createCommit, decodeCommit, encodeCommit, signVote, verifyCommit, verifyVote, voteFromRaw, voteRaw, voteSignBytes, VoteType, type CommitCertificate,
 } from './commit.ts'
 import { decode, encode, type CanonicalValue } from './encoding.ts'
-import { CoreError, type CoreErrorCode } from './errors.ts'
 import { fromHex, toHex } from './hex.ts'
-import { committedBlock, kvPutTx, signedCommit, testKeyPair, testValidators, TEST_CHAIN_ID } from './test-fixtures.ts'
+import { committedBlock, kvPutTx, signedCommit, testKeyPair, testValidators, TEST_CHAIN_ID, codeOf } from './test-fixtures.ts'
 import { createValidatorSet, proposerIndex, quorumSize } from './validators.ts'
 
 const protocol = JSON.parse(readFileSync(new URL('./vectors/protocol.json', import.meta.url), 'utf8')) as {
   blockHeader: Record<string, string | number> & { encoded: string; hash: string }
 }
 
-function codeOf(f: () => unknown): CoreErrorCode | 'no error' {
-  try {
-    f()
-    return 'no error'
-  } catch (e) {
-    assert.ok(e instanceof CoreError, `expected a CoreError, got ${String(e)}`)
-    return e.code
-  }
-}
 
 const { keys, set } = testValidators(4)
 const sender = testKeyPair(7)

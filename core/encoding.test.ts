@@ -5,20 +5,12 @@ import { decode, encode, MAX_DECODE_BYTES_DEFAULT, MAX_DEPTH, type CanonicalValu
 import { CoreError, isCoreError, type CoreErrorCode } from './errors.ts'
 import { fromHex, toHex } from './hex.ts'
 import { fromJsonValue, type JsonValue } from './json-value.ts'
+import { codeOf } from './test-fixtures.ts'
 
 const vectorFile = JSON.parse(readFileSync(new URL('./vectors/encoding.json', import.meta.url), 'utf8')) as {
   vectors: { name: string; value: JsonValue; hex: string }[]
 }
 
-function codeOf(f: () => unknown): CoreErrorCode | 'no error' {
-  try {
-    f()
-    return 'no error'
-  } catch (e) {
-    assert.ok(e instanceof CoreError, `expected a CoreError, got ${String(e)}`)
-    return e.code
-  }
-}
 
 test('encoding vectors: encode(value) gives the stored hex and decode(hex) gives the value back', () => {
   assert.ok(vectorFile.vectors.length >= 50)

@@ -3,7 +3,9 @@
  * seeded keys, a validator set, signed txs and a committed block. Not part of core's public
  * surface (`index.ts` does not export it); nothing here is random.
  */
+import assert from 'node:assert/strict'
 import { createBlock, txRootOf, type Block, type BlockHeader } from './block.ts'
+import { CoreError, type CoreErrorCode } from './errors.ts'
 import { createCommit, signVote, VoteType, type CommitCertificate } from './commit.ts'
 import { sha256 } from './hash.ts'
 import { utf8 } from './hex.ts'
@@ -66,4 +68,15 @@ export function committedBlock(o: SampleBlockOptions): Block {
   const proposal = createBlock(header, o.txs, null)
   const commit = signedCommit(chainId, o.keys, o.keys.map((_, i) => i), o.height, 0, proposal.hash)
   return createBlock(header, o.txs, commit)
+}
+
+/** The CoreError code `f` throws, or 'no error'; fails the test on any other exception. */
+export function codeOf(f: () => unknown): CoreErrorCode | 'no error' {
+  try {
+    f()
+    return 'no error'
+  } catch (e) {
+    assert.ok(e instanceof CoreError, `expected a CoreError, got ${String(e)}`)
+    return e.code
+  }
 }

@@ -2,11 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { decode, encode, type CanonicalValue } from './encoding.ts'
-import { CoreError, type CoreErrorCode } from './errors.ts'
+import type { CoreError } from './errors.ts'
 import { fromHex, toHex } from './hex.ts'
 import { fromJsonValue, type JsonValue } from './json-value.ts'
 import { formatAddress, keyPairFromSecretKey } from './keys.ts'
-import { testKeyPair, TEST_CHAIN_ID } from './test-fixtures.ts'
+import { testKeyPair, TEST_CHAIN_ID, codeOf } from './test-fixtures.ts'
 import {
   createSignedTx, createTxFromBytes, TX_LIMITS, TxKind, txId, validateTxNonce, validateTxStateless, verifyTxSignature, type UnsignedTx,
 } from './tx.ts'
@@ -20,15 +20,6 @@ const fields = (over: Partial<Omit<UnsignedTx, 'senderPublicKey'>> = {}): Omit<U
   chainId: TEST_CHAIN_ID, kind: TxKind.KV_PUT, nonce: 3, target: new Uint8Array(0), method: 'image/1', args: [new Uint8Array(32).fill(9)], gasLimit: 20_000, ...over,
 })
 
-function codeOf(f: () => unknown): CoreErrorCode | 'no error' {
-  try {
-    f()
-    return 'no error'
-  } catch (e) {
-    assert.ok(e instanceof CoreError, `expected a CoreError, got ${String(e)}`)
-    return e.code
-  }
-}
 
 /** Re-encodes a signed tx after `edit` changes its raw form (keeping the old signature). */
 function reencode(bytes: Uint8Array, edit: (unsigned: CanonicalValue[], signed: CanonicalValue[]) => void): Uint8Array {
