@@ -193,6 +193,13 @@ export function formatTable(result: BenchRunResult): string {
     ...result.chains.map((c) => (c.latency.sequential ? `${formatMs(c.latency.sequential.p50Ms)} / ${formatMs(c.latency.sequential.p99Ms)}` : '—')),
   ])
   lines.push(renderGrid(perRecord))
+  for (const c of result.chains) {
+    for (const t of c.tables ?? []) {
+      lines.push('')
+      lines.push(`${t.title}:`)
+      lines.push(renderGrid([[...t.columns], ...t.rows.map((r) => [...r])]).replace(/^/gm, '  '))
+    }
+  }
   const ratios = headlineRatios(result)
   if (ratios.length > 0) {
     lines.push('')
@@ -357,6 +364,16 @@ export function renderHtml(result: BenchRunResult): string {
     if (paper !== undefined) entries.push({ label: 'paper (scaled)', value: paper, color: PAPER_COLOR })
     if (entries.length > 0) stepCharts.push(svgBars(STEP_LABELS[step], entries))
   }
+  const driverTables = result.chains
+    .flatMap((c) => c.tables ?? [])
+    .map((t) => [
+      `<h3>${escapeHtml(t.title)}</h3><table><thead><tr>`,
+      ...t.columns.map((h) => `<th>${escapeHtml(h)}</th>`),
+      '</tr></thead><tbody>',
+      ...t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c)}</td>`)).join('')}</tr>`),
+      '</tbody></table>',
+    ].join(''))
+    .join('')
   const tableRows = stepTableRows(result)
   const table = [
     '<table><thead><tr>',
@@ -399,6 +416,7 @@ ${table}
 <div class="charts">${stepCharts.join('')}</div>
 <h2>Latency and load</h2>
 <div class="charts">${seriesCharts(result).join('')}</div>
+${driverTables}
 <script type="application/json" id="bench-result">${json}</script>
 </body></html>
 `

@@ -20,8 +20,11 @@ test('command-line options: defaults, --quick, --n, --chains, --eth-client', () 
   }
 })
 
-test('selecting medchain fails fast with DRIVER_NOT_WIRED until its driver exists', async () => {
-  await assert.rejects(resolveChains(parseCliOptions(['--chains', 'medchain']), () => {}), (e: unknown) => isBenchError(e, 'DRIVER_NOT_WIRED'))
+test('medchain is wired and first by default; resolving it starts nothing (the factory does)', async () => {
+  assert.equal(DEFAULT_CHAINS[0], 'medchain')
+  const medchain = await resolveChains(parseCliOptions(['--chains', 'medchain', '--validators', '4']), () => {})
+  assert.deepEqual(medchain.map((c) => c.id), ['medchain'])
+  assert.equal(typeof medchain[0]!.factory, 'function')
   const memory = await resolveChains(parseCliOptions(['--chains', 'memory']), () => {})
   assert.deepEqual(memory.map((c) => c.id), ['memory'])
 })

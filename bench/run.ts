@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { runBenchmark, type ChainDriverFactory } from './workload.ts'
 import { createTerminalProgress, formatTable, writeReports } from './report.ts'
 import { createMemoryDriver } from './memory-driver.ts'
-import { createMedchainDriverFactory } from './medchain-driver.ts'
+import { DEFAULT_LOAD_RATES, QUICK_LOAD_RATES, createMedchainDriverFactory } from './medchain-driver.ts'
 import { ensureEthereumInstalled } from './ethereum/install.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
 
@@ -19,8 +19,8 @@ const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url))
 
 export const KNOWN_CHAINS = ['medchain', 'ganache', 'hardhat', 'memory'] as const
 type ChainId = (typeof KNOWN_CHAINS)[number]
-/** Add 'medchain' (first) once bench/medchain-driver.ts is wired. */
-export const DEFAULT_CHAINS: readonly ChainId[] = ['ganache', 'hardhat']
+/** medchain first: the headline compares it (the subject) with each Ethereum baseline. */
+export const DEFAULT_CHAINS: readonly ChainId[] = ['medchain', 'ganache', 'hardhat']
 
 export interface CliOptions {
   readonly n: number
@@ -122,7 +122,15 @@ export async function resolveChains(o: CliOptions, log: (m: string) => void): Pr
   for (const id of o.chains) {
     switch (id) {
       case 'medchain':
-        out.push({ id, factory: createMedchainDriverFactory({ validators: o.validators }) })
+        out.push({
+          id,
+          factory: createMedchainDriverFactory({
+            validators: o.validators,
+            loadRates: o.quick ? QUICK_LOAD_RATES : DEFAULT_LOAD_RATES,
+            loadSecondsPerRate: o.quick ? 1.5 : 4,
+            log: (m) => log(m.trim()),
+          }),
+        })
         break
       case 'memory':
         out.push({ id, factory: async () => createMemoryDriver() })

@@ -84,6 +84,13 @@ export interface Series {
   readonly points: readonly { readonly x: number; readonly y: number }[]
 }
 
+/** A small table a driver adds to the report (e.g. per-node CPU and memory); cells are display text. */
+export interface ReportTable {
+  readonly title: string
+  readonly columns: readonly string[]
+  readonly rows: readonly (readonly string[])[]
+}
+
 /**
  * One chain under test. The runner calls, in this order and once each:
  * setup → recordSequential → recordPipelined → readProfile → readAll → revokeAndCheckRefused
@@ -117,6 +124,8 @@ export interface ChainDriver {
   revokeAndCheckRefused(probeHash: string): Promise<RefusalEvidence>
   /** Optional extra plots (e.g. latency under load, throughput against offered load). */
   extraSeries?(progress: (message: string) => void): Promise<Series[]>
+  /** Optional extra tables for the report (called after `extraSeries`), e.g. resource use per node. */
+  extraTables?(): readonly ReportTable[]
   /** Stops whatever setup started. Must be safe to call after a failed or partial setup. */
   teardown(): Promise<void>
 }
@@ -168,6 +177,8 @@ export interface ChainRunResult {
   readonly steps: StepResult[]
   readonly latency: { sequential?: LatencySummary; pipelined?: LatencySummary }
   readonly series: Series[]
+  /** Tables from the driver's `extraTables` (absent when it has none). */
+  readonly tables?: readonly ReportTable[]
   readonly error?: { code: string; message: string }
 }
 
@@ -301,6 +312,7 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
   const steps: StepResult[] = []
   const latency: { sequential?: LatencySummary; pipelined?: LatencySummary } = {}
   const series: Series[] = []
+  const tables: ReportTable[] = []
   let driver: ChainDriver | undefined
   let label = id
   let role: 'subject' | 'baseline' = 'baseline'
@@ -385,6 +397,7 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
       points: latencyHistogram(pip.latenciesMs),
     })
     if (d.extraSeries) series.push(...(await d.extraSeries((m) => progress.note(id, m))))
+    if (d.extraTables) tables.push(...d.extraTables())
   } catch (e) {
     failure = errorInfo(e)
     progress.note(id, `FAILED: ${failure.message}`)
@@ -400,8 +413,10 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
     }
   }
   const ok = failure === undefined && steps.length === STEP_IDS.length && steps.every((s) => s.ok)
-  return { id, label, role, ok, steps, latency, series, ...(failure ? { error: failure } : {}) }
+  return { id, label, role, ok, steps, latency, series, ...(tables.length > 0 ? { tables } : {}), ...(failure ? { error: failure } : {}) }
 }
+
+const HASH_CONCURRENCY = 4
 
 /**
  * Hashes every image from disk (the paper's 685 ms step) and checks each fingerprint against the
@@ -410,11 +425,18 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
 export async function hashImages(images: readonly BenchImage[], progress: ProgressSink = silentProgress, now: () => number = () => performance.now()): Promise<HashingResult> {
   progress.stepStart('images', 'hash', images.length)
   const t0 = now()
-  const hashes: string[] = []
-  for (const im of images) {
-    hashes.push(await hashImageFile(im.path))
-    progress.stepProgress('images', 'hash', hashes.length, images.length)
+  // A few files at a time: reads of one overlap the hashing of another; results stay in order.
+  const hashes: string[] = new Array<string>(images.length)
+  let next = 0
+  let done = 0
+  const worker = async (): Promise<void> => {
+    while (next < images.length) {
+      const i = next++
+      hashes[i] = await hashImageFile(images[i]!.path)
+      progress.stepProgress('images', 'hash', ++done, images.length)
+    }
   }
+  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, images.length) }, worker))
   const ms = now() - t0
   images.forEach((im, i) => {
     if (hashes[i] !== im.sha256) {

@@ -25,6 +25,8 @@ export interface ChainOptions {
   /** How far ahead of a voter's clock a proposal's time may be. */
   readonly maxClockDriftMs: number
   readonly blockLimits: BlockLimits
+  /** Checks commit certificates' signatures; the node passes its memo of verified signatures. */
+  readonly verifySignature?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
 }
 
 export const DEFAULT_CHAIN_OPTIONS: ChainOptions = { maxClockDriftMs: 2_000, blockLimits: DEFAULT_BLOCK_LIMITS }
@@ -159,7 +161,7 @@ export class Chain {
   }
 
   private async doCommit(block: Block, commit: CommitCertificate): Promise<Block> {
-    verifyCommit(this.chainId, this.genesis.validatorSet, commit, block.header.height, block.hash)
+    verifyCommit(this.chainId, this.genesis.validatorSet, commit, block.header.height, block.hash, this.options.verifySignature)
     // A certified block is final: execute it even if its time is ahead of our clock.
     await this.validateBlock(block, undefined, false)
     const body = this.executed.get(toHex(block.hash))!

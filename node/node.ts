@@ -17,6 +17,7 @@ import { DEFAULT_MEMPOOL_OPTIONS, Mempool, type MempoolOptions } from './mempool
 import { ChainStore } from './store/chain-store.ts'
 import { DEFAULT_PRODUCTION, type ConsensusRunner, type ProductionOptions } from './consensus-runner/consensus-runner.ts'
 import { SoloRunner } from './consensus-runner/solo-runner.ts'
+import { createMemoizedVerifier, type MemoizedVerifier } from './verified-signatures.ts'
 import type { EvidenceRecord } from './rpc/backend.ts'
 
 /** Layout of a node's data directory: the LevelDB store and the PrivValidator's sign state. */
@@ -45,6 +46,8 @@ export interface NodeOptions {
 export class MedchainNode {
   readonly logger: Logger
   readonly genesis: Genesis
+  /** Signatures this node has verified (votes, certificates): each is verified once. */
+  readonly signatures: MemoizedVerifier = createMemoizedVerifier()
   private storeRef: ChainStore | undefined
   private chainRef: Chain | undefined
   private consensus: ConsensusRunner | undefined
@@ -72,7 +75,7 @@ export class MedchainNode {
     const store = this.storeRef
     const mempool = new Mempool({ ...DEFAULT_MEMPOOL_OPTIONS, ...o.mempool, chainId: o.genesis.chainId }, (a) => this.chainRef!.nonceOf(a))
     const executor = new BlockExecutor([createKvExecutor(), ...(o.executors ?? [])])
-    this.chainRef = new Chain(o.genesis, store, mempool, executor, o.clock ?? systemClock, { ...DEFAULT_CHAIN_OPTIONS, ...o.chain })
+    this.chainRef = new Chain(o.genesis, store, mempool, executor, o.clock ?? systemClock, { ...DEFAULT_CHAIN_OPTIONS, verifySignature: this.signatures.verify, ...o.chain })
     const head = store.getHead()
     this.logger.info({ height: head.height, dataDir: o.dataDir, chainId: o.genesis.chainId }, 'store opened')
     this.consensus = o.createConsensus ? o.createConsensus(this) : this.createSoloRunner()

@@ -118,8 +118,11 @@ test('the paper walk-through over 4 validators through the client library', { ti
     assert.equal((await post('{not json')).error.code, -32700)
     assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'no_such' }))).error.code, -32601)
     assert.equal((await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_get', params: { id: 7 } }))).error.code, -32602)
+    // Over the body limit: a 413, or (when the server closes while the client still writes) a
+    // reset connection; either way the node refuses it and keeps serving (checked below).
     const huge = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_send', params: { tx: '0x' + '00'.repeat(2 * 1024 * 1024) } }) })
-    assert.equal(huge.status, 413)
+      .then((r) => r.status, (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message)
+    assert.ok(huge === 413 || huge === 'EPIPE' || huge === 'ECONNRESET', `huge body refused, got ${huge}`)
     const wrongChain = await new TxBuilder({ chainId: 'another-chain', keyPair: gov, fetchNonce: async () => 0 }).call(contract, 'getXrayhashCount', [])
     await assert.rejects(net.clients[0]!.sendTx(wrongChain.bytes), (e: unknown) => e instanceof RpcError && e.dataCode === 'WRONG_CHAIN_ID')
     const forged = new Uint8Array((await builder(gov).call(contract, 'getXrayhashCount', [], { nonce: 1_000 })).bytes)

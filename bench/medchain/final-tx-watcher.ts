@@ -1,0 +1,203 @@
+/**
+ * Waits for many transactions at once over ONE WebSocket subscription, instead of one `tx_get`
+ * poll per transaction per block (RpcClient.waitForFinal). This is how a hospital gateway that
+ * keeps hundreds of records in flight learns finality, and what the benchmark times.
+ *
+ * - `events` of the watched contract (subscribed first, so a block's events arrive before the
+ *   block's own notification on the same socket): an event carries the id of a successful tx in a
+ *   FINAL block, so a waiter that expects an event is settled the moment it arrives, with no
+ *   further round trip.
+ * - `blocks`: for each final block with txs that someone waits for, one `chain_getBlock` gives
+ *   its tx ids; waiters without an event expectation settle as included, and an event-expecting
+ *   waiter whose tx is in the block without its event failed (its receipt is fetched to say why).
+ * - A safety net polls `tx_get` for waiters older than `pollAfterMs`, so a dropped notification
+ *   costs time, never correctness.
+ *
+ * Register the waiter (`wait`) BEFORE sending the tx: its id is known once it is signed.
+ */
+import { RpcError, type RpcClient, type Subscription, type SubscriptionResult } from '../../client/rpc-client.ts'
+import type { BlockNotificationJson, EventNotificationJson, ReceiptJson } from '../../core/rpc-wire.ts'
+import { BenchError, BenchErrorCode } from '../errors.ts'
+
+export interface FinalTx {
+  readonly id: string
+  readonly height: number
+  /** 'final' = in a final block with an ok receipt (or not known to have failed); 'failed' = failed receipt. */
+  readonly status: 'final' | 'failed'
+  /** Monotonic ms at which the client learned it (the clock passed to `open`). */
+  readonly observedAt: number
+  readonly receipt?: ReceiptJson
+}
+
+export interface WaitOptions {
+  /** Settle on the contract's event for this tx (a successful write always emits one). */
+  readonly expectEvent?: boolean
+}
+
+interface Waiter {
+  readonly id: string
+  readonly expectEvent: boolean
+  readonly since: number
+  resolve(v: FinalTx): void
+  reject(e: Error): void
+}
+
+export interface FinalTxWatcherOptions {
+  /** Contract whose events settle `expectEvent` waiters. */
+  readonly contract?: string
+  readonly now?: () => number
+  /** Poll `tx_get` for waiters older than this (ms). */
+  readonly pollAfterMs?: number
+  readonly timeoutMs?: number
+}
+
+export class FinalTxWatcher {
+  readonly #client: RpcClient
+  readonly #now: () => number
+  readonly #pollAfterMs: number
+  readonly #timeoutMs: number
+  readonly #waiters = new Map<string, Waiter>()
+  readonly #subscriptions: Subscription[] = []
+  readonly #timer: NodeJS.Timeout
+  #polling = false
+  #closed = false
+  #failure: Error | undefined
+  /** Final blocks seen, with their tx counts: the load sweep counts throughput from these. */
+  readonly blocks: { height: number; txCount: number; observedAt: number }[] = []
+
+  private constructor(client: RpcClient, o: FinalTxWatcherOptions) {
+    this.#client = client
+    this.#now = o.now ?? (() => performance.now())
+    this.#pollAfterMs = o.pollAfterMs ?? 2_000
+    this.#timeoutMs = o.timeoutMs ?? 60_000
+    this.#timer = setInterval(() => void this.#poll(), Math.max(250, this.#pollAfterMs / 2))
+  }
+
+  static async open(client: RpcClient, options: FinalTxWatcherOptions = {}): Promise<FinalTxWatcher> {
+    const w = new FinalTxWatcher(client, options)
+    try {
+      if (options.contract !== undefined) {
+        w.#subscriptions.push(await client.subscribe({ kind: 'events', contract: options.contract }, (r) => w.#onEvent(r), (e) => w.#fail(e)))
+      }
+      w.#subscriptions.push(await client.subscribe({ kind: 'blocks' }, (r) => w.#onBlock(r), (e) => w.#fail(e)))
+    } catch (e) {
+      await w.close()
+      throw e
+    }
+    return w
+  }
+
+  get pending(): number {
+    return this.#waiters.size
+  }
+
+  /** Resolves when tx `id` (0x-hex) is final. @throws BenchError CHAIN_CALL_FAILED on timeout or a lost subscription */
+  wait(id: string, options: WaitOptions = {}): Promise<FinalTx> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    const key = id.toLowerCase()
+    return new Promise<FinalTx>((resolve, reject) => {
+      if (this.#waiters.has(key)) return reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `already waiting for tx ${id}`))
+      this.#waiters.set(key, { id: key, expectEvent: options.expectEvent ?? false, since: this.#now(), resolve, reject })
+    })
+  }
+
+  /** Stops waiting for `id` (e.g. the node refused it); its `wait` rejects. */
+  forget(id: string): void {
+    const key = id.toLowerCase()
+    const w = this.#waiters.get(key)
+    if (!w) return
+    this.#waiters.delete(key)
+    w.reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `stopped waiting for tx ${id}`))
+  }
+
+  #settle(id: string, v: Omit<FinalTx, 'id'>): void {
+    const w = this.#waiters.get(id)
+    if (!w) return
+    this.#waiters.delete(id)
+    w.resolve({ id, ...v })
+  }
+
+  #onEvent(r: SubscriptionResult): void {
+    const e = r as EventNotificationJson
+    if (typeof e.txId !== 'string') return
+    const w = this.#waiters.get(e.txId)
+    if (w?.expectEvent) this.#settle(w.id, { height: e.height, status: 'final', observedAt: this.#now() })
+  }
+
+  #onBlock(r: SubscriptionResult): void {
+    const b = r as BlockNotificationJson
+    const seenAt = this.#now()
+    this.blocks.push({ height: b.height, txCount: b.txCount, observedAt: seenAt })
+    if (b.txCount === 0 || this.#waiters.size === 0) return
+    void this.#client.getBlock({ height: b.height }).then((block) => {
+      const at = this.#now()
+      for (const id of block.txs as string[]) {
+        const w = this.#waiters.get(id)
+        if (!w) continue
+        if (!w.expectEvent) this.#settle(id, { height: b.height, status: 'final', observedAt: at })
+        else void this.#settleFromTx(id)
+      }
+    }, () => {
+      // The poll safety net covers a block we could not read.
+    })
+  }
+
+  /** Settles a waiter from `tx_get` (its receipt says ok or failed). */
+  async #settleFromTx(id: string): Promise<void> {
+    try {
+      const tx = await this.#client.getTx(id)
+      if (tx.status === 'pending') return
+      this.#settle(id, { height: tx.height ?? 0, status: tx.status, observedAt: this.#now(), ...(tx.receipt ? { receipt: tx.receipt } : {}) })
+    } catch (e) {
+      if (e instanceof RpcError && e.dataCode === 'NOT_FOUND') return
+      const w = this.#waiters.get(id)
+      if (w) {
+        this.#waiters.delete(id)
+        w.reject(e as Error)
+      }
+    }
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling || this.#closed) return
+    this.#polling = true
+    try {
+      const now = this.#now()
+      const old = [...this.#waiters.values()].filter((w) => now - w.since >= this.#pollAfterMs)
+      for (const w of old) {
+        if (now - w.since > this.#timeoutMs) {
+          this.#waiters.delete(w.id)
+          w.reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `tx ${w.id} not final within ${this.#timeoutMs} ms`))
+        }
+      }
+      const stillOld = old.filter((w) => this.#waiters.has(w.id)).slice(0, 100)
+      for (let i = 0; i < stillOld.length; i += 50) {
+        const chunk = stillOld.slice(i, i + 50)
+        const answers = await this.#client.batch<{ status: string; height?: number; receipt?: ReceiptJson }>(chunk.map((w) => ({ method: 'tx_get', params: { id: w.id } })))
+        answers.forEach((a, j) => {
+          if (a instanceof RpcError || a.status === 'pending') return
+          this.#settle(chunk[j]!.id, { height: a.height ?? 0, status: a.status === 'failed' ? 'failed' : 'final', observedAt: this.#now(), ...(a.receipt ? { receipt: a.receipt } : {}) })
+        })
+      }
+    } catch {
+      // Next tick tries again.
+    } finally {
+      this.#polling = false
+    }
+  }
+
+  #fail(e: Error): void {
+    this.#failure = new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `subscription lost: ${e.message}`)
+    for (const w of this.#waiters.values()) w.reject(this.#failure)
+    this.#waiters.clear()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    clearInterval(this.#timer)
+    for (const s of this.#subscriptions) await s.unsubscribe().catch(() => {})
+    this.#subscriptions.length = 0
+    for (const w of this.#waiters.values()) w.reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, 'watcher closed'))
+    this.#waiters.clear()
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * A memo of signatures this node has already verified, so the same (signature, message, key)
+ * triple costs one Ed25519 verification per node, not one per use. The main repeat it removes:
+ * a commit certificate's precommits, verified one by one by the consensus engine as votes
+ * arrive, then all again by `verifyCommit` when the block is committed (and twice when synced).
+ *
+ * Only successes are remembered, keyed by the exact bytes of all three inputs, so the memo can
+ * never accept anything `verify` would refuse. Bounded: the oldest entries leave first.
+ */
+import { verify } from '../core/keys.ts'
+
+export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+
+export interface MemoizedVerifier {
+  readonly verify: SignatureVerifier
+  readonly stats: () => { readonly hits: number; readonly misses: number; readonly size: number }
+}
+
+export const DEFAULT_VERIFIED_SIGNATURES = 16_384
+
+export function createMemoizedVerifier(inner: SignatureVerifier = verify, capacity = DEFAULT_VERIFIED_SIGNATURES): MemoizedVerifier {
+  const seen = new Set<string>()
+  let hits = 0
+  let misses = 0
+  const keyOf = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): string =>
+    // Lengths first, so no two different triples share a key.
+    `${signature.length}.${publicKey.length}.${Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')}` +
+    `${Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')}${Buffer.from(message.buffer, message.byteOffset, message.length).toString('latin1')}`
+  return {
+    verify(signature, message, publicKey) {
+      if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return inner(signature, message, publicKey)
+      const key = keyOf(signature, message, publicKey)
+      if (seen.has(key)) {
+        hits++
+        return true
+      }
+      misses++
+      if (!inner(signature, message, publicKey)) return false
+      if (seen.size >= capacity) seen.delete(seen.values().next().value!)
+      seen.add(key)
+      return true
+    },
+    stats: () => ({ hits, misses, size: seen.size }),
+  }
+}
