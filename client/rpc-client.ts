@@ -110,38 +110,11 @@ export class RpcClient {
   /** One JSON-RPC call over HTTP. @throws RpcError */
   async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     const id = this.#nextId++
-    let response: Response
-    let text: string
-    try {
-      response = await fetch(this.#url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      })
-      text = await response.text()
-    } catch (e) {
-      const name = (e as Error)?.name
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${method}: no answer within ${this.#timeoutMs} ms`)
-      }
-      throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${method}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)
-    }
-    return unwrap<T>(parseResponse(text, response.status), method)
+    return unwrap<T>(await this.#post({ jsonrpc: '2.0', id, method, params }, method), method)
   }
 
-  /**
-   * Several calls as one JSON-RPC batch over HTTP: one round trip. Each entry of the answer is
-   * the call's result or its RpcError, in the order of `calls`. The server caps a batch (100 by
-   * default): split larger sets. @throws RpcError when the batch as a whole fails (transport,
-   * timeout, a batch-level error such as BATCH_TOO_LARGE).
-   */
-  async batch<T = unknown>(calls: readonly { readonly method: string; readonly params?: Record<string, unknown> }[]): Promise<(T | RpcError)[]> {
-    if (calls.length === 0) return []
-    const firstId = this.#nextId
-    this.#nextId += calls.length
-    const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: firstId + i, method: c.method, params: c.params ?? {} }))
-    const what = `batch of ${calls.length} (${calls[0]!.method}…)`
+  /** POSTs one JSON-RPC body; transport failures and timeouts become RpcErrors naming `what`. */
+  async #post(body: unknown, what: string): Promise<unknown> {
     let response: Response
     let text: string
     try {
@@ -159,7 +132,22 @@ export class RpcClient {
       }
       throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${what}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)
     }
-    const parsed = parseResponse(text, response.status)
+    return parseResponse(text, response.status)
+  }
+
+  /**
+   * Several calls as one JSON-RPC batch over HTTP: one round trip. Each entry of the answer is
+   * the call's result or its RpcError, in the order of `calls`. The server caps a batch (100 by
+   * default): split larger sets. @throws RpcError when the batch as a whole fails (transport,
+   * timeout, a batch-level error such as BATCH_TOO_LARGE).
+   */
+  async batch<T = unknown>(calls: readonly { readonly method: string; readonly params?: Record<string, unknown> }[]): Promise<(T | RpcError)[]> {
+    if (calls.length === 0) return []
+    const firstId = this.#nextId
+    this.#nextId += calls.length
+    const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: firstId + i, method: c.method, params: c.params ?? {} }))
+    const what = `batch of ${calls.length} (${calls[0]!.method}…)`
+    const parsed = await this.#post(body, what)
     if (!Array.isArray(parsed)) return unwrap<never>(parsed, what)
     const byId = new Map<unknown, unknown>()
     for (const r of parsed) if (typeof r === 'object' && r !== null) byId.set((r as { id?: unknown }).id, r)
