@@ -136,7 +136,8 @@ export class Chain {
     if (block.txs.length > this.options.blockLimits.maxTxs) invalid(`more than ${this.options.blockLimits.maxTxs} txs`)
     for (const tx of block.txs) {
       // A tx already admitted to our mempool had its signature checked on admission.
-      if (this.mempool.get(tx.id)?.signature && bytesEqual(this.mempool.get(tx.id)!.signature, tx.signature)) continue
+      const pending = this.mempool.get(tx.id)
+      if (pending && bytesEqual(pending.signature, tx.signature)) continue
       try {
         validateTxStateless(tx, this.chainId)
       } catch (e) {
@@ -183,10 +184,5 @@ export class Chain {
   onFinalBlock(listener: FinalBlockListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
-  }
-
-  /** Admits a tx to the mempool. @throws CoreError with the rejection code */
-  addTx(tx: SignedTx): void {
-    this.mempool.add(tx)
   }
 }

@@ -66,11 +66,11 @@ export class Mempool {
    * Admits a tx, or throws why not.
    * @throws CoreError WRONG_CHAIN_ID, BAD_SIGNATURE, DUPLICATE_TX, NONCE_TOO_LOW, NONCE_GAP, MEMPOOL_FULL
    */
-  add(tx: SignedTx, { signatureChecked = false } = {}): void {
+  add(tx: SignedTx, { stateless = 'unchecked' }: { stateless?: 'checked' | 'unchecked' } = {}): void {
     const id = idKey(tx.id)
     if (this.byId.has(id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
-    if (!signatureChecked) validateTxStateless(tx, this.options.chainId)
-    else if (tx.chainId !== this.options.chainId) validateTxStateless(tx, this.options.chainId)
+    // 'checked': the caller already ran validateTxStateless (chain id and signature) for this chain.
+    if (stateless === 'unchecked') validateTxStateless(tx, this.options.chainId)
     validateTxNonce(tx, this.chainNonceOf(tx.sender), this.options.maxNonceGap)
     const sk = senderKey(tx.sender)
     const queue = this.bySender.get(sk)

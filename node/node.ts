@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import {
-  createTxFromBytes, validateTxStateless, type KeyPair, type SignedTx, type TxExecutor,
+  CoreError, CoreErrorCode, toHex, createTxFromBytes, validateTxStateless, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
 import { Chain, DEFAULT_CHAIN_OPTIONS, systemClock, type ChainOptions, type Clock } from './chain.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
@@ -122,14 +122,18 @@ export class MedchainNode {
   }
 
   /**
-   * Decodes, checks and admits a signed tx to the mempool.
-   * @throws CoreError with the rejection code (decoding, BAD_SIGNATURE, WRONG_CHAIN_ID, nonce, …)
+   * Decodes, checks and admits a signed tx to the mempool: from this node's RPC (`local`, the
+   * consensus runner then gossips it) or from a peer. A duplicate is refused before its
+   * signature is checked, so re-sent txs cost no verification.
+   * @throws CoreError with the rejection code (decoding, DUPLICATE_TX, BAD_SIGNATURE, WRONG_CHAIN_ID, nonce, …)
    */
-  submitTx(bytes: Uint8Array): SignedTx {
+  submitTx(bytes: Uint8Array, { local = true }: { local?: boolean } = {}): SignedTx {
     const tx = createTxFromBytes(bytes)
+    const mempool = this.chain.mempool
+    if (mempool.has(tx.id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
     validateTxStateless(tx, this.genesis.chainId)
-    this.chain.mempool.add(tx, { signatureChecked: true })
-    this.consensus?.txAdmitted(tx, true)
+    mempool.add(tx, { stateless: 'checked' })
+    this.consensus?.txAdmitted(tx, local)
     return tx
   }
 

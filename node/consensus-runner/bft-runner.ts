@@ -19,8 +19,8 @@
  * to back.
  */
 import {
-  asArray, asBytes, asList, asUint, bytesEqual, createTxFromBytes, decode, decodeBlock, encodeBlock, encodeTrusted,
-  toHex, validateTxStateless, verifyCommit, type Block, type CommitCertificate, type SignedTx,
+  asArray, asBytes, asList, asUint, bytesEqual, decode, decodeBlock, encodeBlock, encodeTrusted,
+  toHex, verifyCommit, type Block, type CommitCertificate, type SignedTx,
 } from '../../core/index.ts'
 import {
   createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError,
@@ -196,10 +196,7 @@ export class BftRunner implements ConsensusRunner {
 
   private onTxMessage(payload: Uint8Array): void {
     try {
-      const tx = createTxFromBytes(payload)
-      validateTxStateless(tx, this.deps.node.genesis.chainId)
-      this.chain.mempool.add(tx, { signatureChecked: true })
-      this.txAdmitted(tx, false)
+      this.deps.node.submitTx(payload, { local: false })
     } catch {
       // Duplicates and already-used nonces are normal in gossip; invalid txs are simply dropped.
     }
