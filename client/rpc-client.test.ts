@@ -14,6 +14,7 @@ import { createRpcServer, methodSpecs, type RpcServer } from '../node/rpc/index.
 import { FakeRpcBackend } from '../node/rpc/fake-backend.ts'
 import { componentSchemas } from '../node/rpc/schemas.ts'
 import { RpcClient, RpcError, type SubscriptionResult } from './rpc-client.ts'
+import { waitFor } from '../node/test-support/fixtures.ts'
 
 const sender = keyPairFromSecretKey(new Uint8Array(32).fill(7))
 const contract = new Uint8Array(20).fill(0xc1)
@@ -43,17 +44,6 @@ const resultValidator = (() => {
   }
 })()
 
-function until(predicate: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let tries = 0
-    const check = (): void => {
-      if (predicate()) return resolve()
-      if (++tries > 500) return reject(new Error(`timed out waiting for ${what}`))
-      setTimeout(check, 10)
-    }
-    check()
-  })
-}
 
 let backend: FakeRpcBackend
 let server: RpcServer
@@ -241,7 +231,7 @@ test('waitForFinal polls without a WebSocket, and uses block notifications with 
   await live.sendTx(tx2.bytes)
   // pollMs is huge: only a block notification can wake the waiter in time.
   const waiting2 = live.waitForFinal(toHex(tx2.id), { pollMs: 60_000, timeoutMs: 5_000 })
-  await until(() => server.stats().subscriptions === 2, 'waitForFinal to subscribe')
+  await waitFor(() => server.stats().subscriptions === 2, 'waitForFinal to subscribe')
   backend.finalizeBlock()
   assert.equal((await waiting2).status, 'final')
   assert.equal(server.stats().subscriptions, 1, 'waitForFinal unsubscribed')
@@ -264,7 +254,7 @@ test('subscriptions: blocks, and events filtered by contract and name; unsubscri
   const t3 = makeTx({ method: 'Anchored', target: otherContract, args: [3] })
   for (const t of [t1, t2, t3]) await sub.sendTx(t.bytes)
   const block = backend.finalizeBlock()
-  await until(() => blocks.length === 1 && all.length === 3 && filtered.length === 1 && byName.length === 1, 'notifications')
+  await waitFor(() => blocks.length === 1 && all.length === 3 && filtered.length === 1 && byName.length === 1, 'notifications')
   assert.deepEqual(blocks[0], { height: block.header.height, hash: toHex(block.hash), time: block.header.time, txCount: 3 })
   assert.deepEqual(filtered[0], { height: block.header.height, txId: toHex(t1.id), contract: formatAddress(contract), name: 'Anchored', data: [{ $bigint: '1' }] })
   assert.deepEqual(byName[0], { height: block.header.height, txId: toHex(t2.id), contract: formatAddress(contract), name: 'Other', data: [2] })
@@ -272,11 +262,11 @@ test('subscriptions: blocks, and events filtered by contract and name; unsubscri
 
   await b.unsubscribe()
   backend.finalizeBlock({ extraTxs: [makeTx({ method: 'Anchored' })], receiptFor: (tx) => okReceipt(1, { events: [{ contract, name: 'Anchored', data: [tx.nonce] }] }) })
-  await until(() => filtered.length === 2, 'second event')
+  await waitFor(() => filtered.length === 2, 'second event')
   assert.equal(blocks.length, 1, 'no block notification after unsubscribe')
   await assert.rejects(sub.request('subscribe', { kind: 'blocks' }), (e: unknown) => e instanceof RpcError && e.dataCode === 'WEBSOCKET_ONLY')
   await sub.close()
-  await until(() => server.stats().sessions === 0, 'session cleanup')
+  await waitFor(() => server.stats().sessions === 0, 'session cleanup')
 })
 
 test('rpc_discover returns the OpenRPC document, the same as GET /openrpc.json', async () => {
@@ -295,7 +285,7 @@ test('client-side failures are RpcErrors: unreachable node, closed socket', asyn
   const errors: RpcError[] = []
   await watcher.subscribe({ kind: 'blocks' }, () => {}, (e) => errors.push(e))
   await probe.stop()
-  await until(() => errors.length === 1, 'CONNECTION_CLOSED')
+  await waitFor(() => errors.length === 1, 'CONNECTION_CLOSED')
   assert.equal(errors[0]!.dataCode, 'CONNECTION_CLOSED')
   await watcher.close()
   const offline = new RpcClient(url, { timeoutMs: 2_000 })

@@ -19,7 +19,7 @@ test('a single validator commits submitted txs and resumes exactly after a resta
     const node = newNode(dir.path)
     await node.start()
     for (let i = 0; i < 20; i++) node.submitTx(kvTx(alice, i, `k${i}`, `v${i}`).bytes)
-    await waitFor(() => node.chain.nonceOf(aliceAddress) === 20, 10_000, 'txs committed')
+    await waitFor(() => node.chain.nonceOf(aliceAddress) === 20, 'txs committed', 10_000)
     const head = node.chain.store.getHead()
     assert.ok(head.height >= 1)
     const value = node.chain.store.state.get(stateKey.kv(utf8.encode('k19')))
@@ -84,7 +84,7 @@ test('bad txs are refused with their code and the node keeps producing', async (
     assert.throws(() => node.submitTx(new Uint8Array([0xc1, 0x00])), (e) => isCoreError(e))
     node.submitTx(good.bytes)
     assert.throws(() => node.submitTx(good.bytes), (e) => isCoreError(e, CoreErrorCode.DUPLICATE_TX))
-    await waitFor(() => node.chain.nonceOf(good.sender) === 1, 10_000, 'good tx committed')
+    await waitFor(() => node.chain.nonceOf(good.sender) === 1, 'good tx committed', 10_000)
   } finally {
     await node.stop()
     await dir.cleanup()

@@ -17,6 +17,7 @@ import {
   XrayMethod, grantArgs, parseCount, parseProfile, parseXrayRecord, parseXrayRecords, recordArgs, revokeArgs, XrayUserType,
 } from '../client/xray-contract.ts'
 import { startCluster } from './test-support/cluster.ts'
+import { waitFor } from '../node/test-support/fixtures.ts'
 
 const FINGERPRINT = '16c8a694c91b80f1d97efb91455ab8b3facd6221ea401d740086722d4bad0134'
 
@@ -93,7 +94,7 @@ test('the paper walk-through over 4 validators through the client library', { ti
     assert.equal(parseCount(await read(contract, XrayMethod.getXrayhashCount)), 1)
 
     // The record event reached the subscriber.
-    await until(() => events.length > 0, 'the record event')
+    await waitFor(() => events.length > 0, 'the record event')
     const ev = events[0] as { name: string; contract: string; txId: string }
     assert.deepEqual([ev.name, ev.contract, ev.txId], ['XrayRecorded', contract, recorded.tx.id])
     await sub.unsubscribe()
@@ -133,11 +134,3 @@ test('the paper walk-through over 4 validators through the client library', { ti
     await cluster.cleanup()
   }
 })
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}

@@ -17,6 +17,7 @@ import {
   type NetworkLimits,
   type ValidatorNetwork,
 } from './validator-network.ts'
+import { waitFor } from '../test-support/fixtures.ts'
 
 const HOST = '127.0.0.1'
 /** Fast reconnects keep the restart test short; nothing else depends on these. */
@@ -26,14 +27,6 @@ function validatorKey(i: number): KeyPair {
   return keyPairFromSecretKey(sha256(utf8.encode(`network-test-validator-${i}`)))
 }
 
-/** Polls `condition` until it holds; fails (does not hang) after a generous cap. */
-async function waitFor(condition: () => boolean, what: string, capMs = 15_000): Promise<void> {
-  const deadline = Date.now() + capMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 interface Cluster {
   keys: KeyPair[]

@@ -9,6 +9,7 @@ import { createSignedTx, TxKind } from '../../core/tx.ts'
 import { RpcClient, type SubscriptionResult } from '../../client/rpc-client.ts'
 import { createRpcServer, type RpcServer } from './index.ts'
 import { FakeRpcBackend } from './fake-backend.ts'
+import { waitFor } from '../test-support/fixtures.ts'
 
 interface Reply { status: number; body: any }
 
@@ -19,17 +20,6 @@ async function post(url: string, body: string): Promise<Reply> {
 }
 const rpc = (method: string, params?: unknown, id: unknown = 1): string => JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) })
 
-function until(predicate: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let tries = 0
-    const check = (): void => {
-      if (predicate()) return resolve()
-      if (++tries > 1000) return reject(new Error(`timed out waiting for ${what}`))
-      setTimeout(check, 10)
-    }
-    check()
-  })
-}
 
 let backend: FakeRpcBackend
 let server: RpcServer
@@ -219,7 +209,7 @@ async function rawWebSocket(port: number): Promise<{ socket: Socket; received: (
   socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
   let buffer = Buffer.alloc(0)
   socket.on('data', (chunk: Buffer) => { buffer = Buffer.concat([buffer, chunk]) })
-  await until(() => buffer.includes('\r\n\r\n'), 'handshake')
+  await waitFor(() => buffer.includes('\r\n\r\n'), 'handshake')
   assert.match(buffer.toString('latin1'), /^HTTP\/1.1 101/)
   buffer = buffer.subarray(buffer.indexOf('\r\n\r\n') + 4)
   const send = (text: string): void => {
@@ -255,7 +245,7 @@ test('a slow subscriber is dropped with SUBSCRIPTION_DROPPED then closed, while 
   const { port } = await fanout.start()
   const slow = await rawWebSocket(port)
   slow.send(rpc('subscribe', { kind: 'events' }))
-  await until(() => parseFrames(slow.received()).length === 1, 'subscribe reply')
+  await waitFor(() => parseFrames(slow.received()).length === 1, 'subscribe reply')
   const subscription = JSON.parse(parseFrames(slow.received())[0]![1].toString()).result.subscription as string
   slow.socket.pause() // stops reading: the kernel buffers fill, then the server's
 
@@ -273,7 +263,7 @@ test('a slow subscriber is dropped with SUBSCRIPTION_DROPPED then closed, while 
     const tx = createSignedTx({ chainId: backend.chainId, kind: TxKind.CALL, nonce: 1_000 + sent, target: contract, method: 'Big', args: [], gasLimit: 10_000 }, key.secretKey, key.publicKey)
     backend.finalizeBlock({ extraTxs: [tx], receiptFor: () => okReceipt(1, { events: [{ contract, name: 'Big', data: [blob] }] }) })
     // The fast subscriber reads everything before the next block: it never falls behind.
-    await until(() => events.length === sent + 1, `event ${sent}`)
+    await waitFor(() => events.length === sent + 1, `event ${sent}`)
   }
   assert.equal(fanout.stats().droppedSubscribers, 1, `slow subscriber dropped after ${sent} blocks`)
   console.log(`# slow subscriber dropped after ${sent} blocks of 256 KiB notifications`)
@@ -282,7 +272,7 @@ test('a slow subscriber is dropped with SUBSCRIPTION_DROPPED then closed, while 
   // The node goes on; the fast subscriber still gets blocks.
   const before = blocks.length
   backend.finalizeBlock()
-  await until(() => blocks.length === before + 1, 'block after the drop')
+  await waitFor(() => blocks.length === before + 1, 'block after the drop')
 
   // The slow socket, once it reads again, finds the notice and then a close frame (1008).
   slow.socket.resume()

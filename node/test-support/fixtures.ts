@@ -30,7 +30,8 @@ export async function tempDir(prefix = 'medchain-test-'): Promise<{ path: string
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) }
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/** Polls `cond` every 10 ms until it holds; fails (never hangs) after `timeoutMs`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
