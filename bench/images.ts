@@ -11,10 +11,10 @@
  * bytes in memory; the benchmark's hashing step reads the files back from disk independently and
  * must find the same fingerprints.
  */
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import jpeg from 'jpeg-js'
-import { createSha256, sha256 } from '../core/hash.ts'
+import { sha256 } from '../core/hash.ts'
 import { toHex, utf8 } from '../core/hex.ts'
 import { BenchError, BenchErrorCode } from './errors.ts'
 
@@ -298,25 +298,3 @@ export async function generateImages(
   }
 }
 
-const HASH_CHUNK_BYTES = 1 << 20
-
-/**
- * SHA-256 of a file streamed from disk, as the paper's 64-hex fingerprint. Reads 1 MiB chunks
- * into one reused buffer through a FileHandle (no stream machinery, no per-chunk allocation):
- * about 2.5× faster than a ReadStream on 300 KB images, and still constant memory for any size.
- */
-export async function hashImageFile(path: string): Promise<string> {
-  const h = createSha256()
-  const file = await open(path, 'r')
-  try {
-    const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES)
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null)
-      if (bytesRead === 0) break
-      h.update(buffer.subarray(0, bytesRead))
-    }
-  } finally {
-    await file.close()
-  }
-  return fingerprintHex(h.digest())
-}

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateImages, hashImageFile } from './images.ts'
+import { generateImages } from './images.ts'
+import { hashFile } from '../client/image-hash.ts'
 import { createMemoryDriver } from './memory-driver.ts'
 import { PAPER_FIGURES, runBenchmark, runChain, STEP_IDS, type ProgressSink } from './workload.ts'
 import { formatTable, headlineRatios, renderHtml, writeReports } from './report.ts'
@@ -28,7 +29,7 @@ test('images are deterministic JPEGs whose manifest hashes match the files on di
       const bytes = await readFile(im.path)
       assert.equal(bytes[0], 0xff)
       assert.equal(bytes[1], 0xd8, 'JPEG SOI marker')
-      assert.equal(await hashImageFile(im.path), im.sha256)
+      assert.equal((await hashFile(im.path)).sha256, im.sha256)
       assert.ok(Math.abs(im.width - 64) <= 4 && Math.abs(im.height - 48) <= 4)
     }
     const again = await generateImages({ ...small, dir: join(dir, 'a'), count: 2 })

@@ -12,7 +12,8 @@
  * live beside (bench/ethereum/, and the medchain driver) and are handed in as factories.
  */
 import { cpus, totalmem } from 'node:os'
-import { DEFAULT_IMAGE_OPTIONS, generateImages, hashImageFile, type BenchImage, type ImageSetOptions } from './images.ts'
+import { DEFAULT_IMAGE_OPTIONS, generateImages, type BenchImage, type ImageSetOptions } from './images.ts'
+import { hashFile } from '../client/image-hash.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
 
 /** The constants of the paper's walk-through, shared by every driver. */
@@ -416,7 +417,6 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
   return { id, label, role, ok, steps, latency, series, ...(tables.length > 0 ? { tables } : {}), ...(failure ? { error: failure } : {}) }
 }
 
-const HASH_CONCURRENCY = 4
 
 /**
  * Hashes every image from disk (the paper's 685 ms step) and checks each fingerprint against the
@@ -425,18 +425,12 @@ const HASH_CONCURRENCY = 4
 export async function hashImages(images: readonly BenchImage[], progress: ProgressSink = silentProgress, now: () => number = () => performance.now()): Promise<HashingResult> {
   progress.stepStart('images', 'hash', images.length)
   const t0 = now()
-  // A few files at a time: reads of one overlap the hashing of another; results stay in order.
-  const hashes: string[] = new Array<string>(images.length)
-  let next = 0
-  let done = 0
-  const worker = async (): Promise<void> => {
-    while (next < images.length) {
-      const i = next++
-      hashes[i] = await hashImageFile(images[i]!.path)
-      progress.stepProgress('images', 'hash', ++done, images.length)
-    }
+  // The hospital client's hasher (client/image-hash.ts), one file after another.
+  const hashes: string[] = []
+  for (const im of images) {
+    hashes.push((await hashFile(im.path)).sha256)
+    progress.stepProgress('images', 'hash', hashes.length, images.length)
   }
-  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, images.length) }, worker))
   const ms = now() - t0
   images.forEach((im, i) => {
     if (hashes[i] !== im.sha256) {

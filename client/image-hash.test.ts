@@ -51,10 +51,10 @@ test('folders are walked recursively in a stable order, with an extension filter
   await assert.rejects(listImageFiles([join(root, 'nope')]), (e) => isClientError(e, 'FILE_NOT_FOUND'))
 })
 
-test('hashImages hashes every file with bounded concurrency and reports progress', async () => {
+test('hashImages hashes every file in order and reports progress', async () => {
   const { root, contents } = await tree()
   const progress: number[] = []
-  const result = await hashImages([root], { extensions: DEFAULT_IMAGE_EXTENSIONS, concurrency: 2, onProgress: (p) => progress.push(p.done) })
+  const result = await hashImages([root], { extensions: DEFAULT_IMAGE_EXTENSIONS, onProgress: (p) => progress.push(p.done) })
   assert.equal(result.length, 4)
   for (const fp of result) assert.equal(fp.sha256, sha(contents.get(fp.path)!))
   assert.deepEqual(progress, [1, 2, 3, 4])

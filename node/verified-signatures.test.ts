@@ -36,3 +36,20 @@ test('memoized verifier: a verified triple is not verified again; anything else 
   assert.equal(m.verify(sig, msg, k.publicKey), true)
   assert.equal(calls, before + 1)
 })
+
+test('a trusted own signature is accepted without a verification, and only for its exact inputs', () => {
+  let calls = 0
+  const m = createMemoizedVerifier((s, msg, pk) => {
+    calls++
+    return verify(s, msg, pk)
+  })
+  const k = generateKeyPair()
+  const msg = new Uint8Array([7, 7])
+  const sig = sign(msg, k.secretKey)
+  m.trust(sig, msg, k.publicKey)
+  assert.equal(m.verify(sig, msg, k.publicKey), true)
+  assert.equal(calls, 0)
+  // Any other message is verified (and refused): trust covers one exact triple.
+  assert.equal(m.verify(sig, new Uint8Array([7, 8]), k.publicKey), false)
+  assert.equal(calls, 1)
+})

@@ -6,6 +6,10 @@
  *
  * Only successes are remembered, keyed by the exact bytes of all three inputs, so the memo can
  * never accept anything `verify` would refuse. Bounded: the oldest entries leave first.
+ *
+ * `trust` records a signature this node made itself (its PrivValidator's votes and proposals,
+ * fed back to its own consensus engine): verifying our own fresh signature would only spend an
+ * Ed25519 verification on a result known in advance.
  */
 import { verify } from '../core/keys.ts'
 
@@ -13,6 +17,8 @@ export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, pub
 
 export interface MemoizedVerifier {
   readonly verify: SignatureVerifier
+  /** Records a signature this node just made with its own key (never anything from outside). */
+  readonly trust: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => void
   readonly stats: () => { readonly hits: number; readonly misses: number; readonly size: number }
 }
 
@@ -26,6 +32,11 @@ export function createMemoizedVerifier(inner: SignatureVerifier = verify, capaci
     // Lengths first, so no two different triples share a key.
     `${signature.length}.${publicKey.length}.${Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')}` +
     `${Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')}${Buffer.from(message.buffer, message.byteOffset, message.length).toString('latin1')}`
+  const remember = (key: string): void => {
+    if (seen.has(key)) return
+    if (seen.size >= capacity) seen.delete(seen.values().next().value!)
+    seen.add(key)
+  }
   return {
     verify(signature, message, publicKey) {
       if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return inner(signature, message, publicKey)
@@ -36,9 +47,11 @@ export function createMemoizedVerifier(inner: SignatureVerifier = verify, capaci
       }
       misses++
       if (!inner(signature, message, publicKey)) return false
-      if (seen.size >= capacity) seen.delete(seen.values().next().value!)
-      seen.add(key)
+      remember(key)
       return true
+    },
+    trust(signature, message, publicKey) {
+      remember(keyOf(signature, message, publicKey))
     },
     stats: () => ({ hits, misses, size: seen.size }),
   }

@@ -20,10 +20,10 @@
  */
 import {
   asArray, asBytes, asList, asUint, bytesEqual, decode, decodeBlock, encodeBlock, encodeTrusted,
-  toHex, verifyCommit, type Block, type CommitCertificate, type SignedTx,
+  toHex, verifyCommit, voteSignBytes, type Block, type CommitCertificate, type SignedTx,
 } from '../../core/index.ts'
 import {
-  createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError,
+  createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError, proposalSignBytes,
   type ConsensusEngine, type ConsensusInput, type ConsensusOutput, type PrivValidator, type TimeoutConfig,
 } from '../../consensus/index.ts'
 import { encodeEvidence, evidenceHeight, evidenceValidator, type Evidence } from '../../consensus/evidence.ts'
@@ -264,6 +264,7 @@ export class BftRunner implements ConsensusRunner {
           if (isConsensusError(e)) return void logger.warn({ err: e }, 'refused to sign a proposal')
           throw e
         }
+        this.trustOwnSignature(signed.signature, proposalSignBytes(this.deps.node.genesis.chainId, signed))
         // The block goes first so peers have it when the proposal arrives (same stream, in order).
         if (block) network.broadcast(TOPIC.block, encodeBlock(block))
         network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'proposal', proposal: signed }))
@@ -278,6 +279,7 @@ export class BftRunner implements ConsensusRunner {
           if (isConsensusError(e)) return void logger.warn({ err: e }, 'refused to sign a vote')
           throw e
         }
+        this.trustOwnSignature(signed.signature, voteSignBytes(this.deps.node.genesis.chainId, signed.type, signed.height, signed.round, signed.blockHash))
         network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'vote', vote: signed }))
         this.enqueue({ type: 'vote', vote: signed })
         return
@@ -322,6 +324,11 @@ export class BftRunner implements ConsensusRunner {
         logger.debug({ err: out.error, action: out.error.action }, 'consensus message refused')
         return
     }
+  }
+
+  /** Our own vote or proposal comes back to the engine as an input: spare it the verification. */
+  private trustOwnSignature(signature: Uint8Array, message: Uint8Array): void {
+    this.deps.node.signatures.trust(signature, message, this.deps.privValidator!.publicKey)
   }
 
   /** Gets the proposed block (waiting briefly for gossip, then asking peers) and executes it. */

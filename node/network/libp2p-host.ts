@@ -6,6 +6,7 @@
  * - Allow-list: inbound connections are refused after the Noise handshake (the first point
  *   at which the remote identity is proven) unless the peer is in the set, and we never dial or
  *   upgrade an outbound connection to a peer outside it.
+ * - Yamux sends window updates at half the window, not after every frame (yamux-window-updates.ts).
  * - Loopback testnets open many connections from one host at once: libp2p's default of 5
  *   inbound connections per second per host then resets dials (platform.md), so it is raised.
  */
@@ -16,6 +17,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { PeerId } from '@libp2p/interface'
 import { libp2pKeyFromSecretKey } from './peer-identity.ts'
+import { installYamuxHalfWindowUpdates } from './yamux-window-updates.ts'
 
 export interface Libp2pHostOptions {
   secretKey: Uint8Array
@@ -30,6 +32,7 @@ export interface Libp2pHostOptions {
 }
 
 export async function createLibp2pHost(options: Libp2pHostOptions): Promise<Libp2p> {
+  installYamuxHalfWindowUpdates()
   const privateKey = await libp2pKeyFromSecretKey(options.secretKey)
   const denyIn = (peerId: PeerId): boolean => {
     const denied = !options.isAllowed(peerId)

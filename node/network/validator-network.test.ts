@@ -449,3 +449,20 @@ test('a stopped node restarted with the same key and port is reconnected and rec
     await cluster.stopAll()
   }
 })
+
+test('messages far larger than the yamux window arrive whole (window updates at half the window)', async () => {
+  const cluster = await startCluster(2)
+  try {
+    const { nets } = cluster
+    await waitFor(() => meshReady(nets, () => 1), 'a link')
+    const got: Uint8Array[] = []
+    nets[1]!.onMessage('block', (payload) => void got.push(payload))
+    // 12 × 700 KB: each message is ~2.7 windows, the sum ~32 windows of 256 KiB.
+    const sent = Array.from({ length: 12 }, () => new Uint8Array(randomBytes(700_000)))
+    for (const m of sent) nets[0]!.broadcast('block', m)
+    await waitFor(() => got.length === sent.length, 'every large message')
+    sent.forEach((m, i) => assert.ok(bytesEqual(got[i]!, m), `message ${i} arrived intact`))
+  } finally {
+    await cluster.stopAll()
+  }
+})

@@ -1,7 +1,6 @@
 /** `hash <files|folders>`: image fingerprints, as the paper records them. Needs no node. */
 import { DEFAULT_IMAGE_EXTENSIONS, hashImages } from '../../image-hash.ts'
 import type { CommandSpec, OptionSpec } from '../framework.ts'
-import { positiveInt } from './shared.ts'
 
 export const imageSelectionOptions: Record<string, OptionSpec> = {
   ext: { type: 'string', multiple: true, valueName: 'EXT', description: `extensions kept in folders (default ${DEFAULT_IMAGE_EXTENSIONS.join(' ')})` },
@@ -19,12 +18,12 @@ export const hashCommand: CommandSpec = {
   summary: 'print the SHA-256 fingerprint of images (files, or folders recursively)',
   usage: '<file|folder>…',
   description: 'Output: one line per image, `<64 hex fingerprint>  <path>` (as sha256sum), in a stable order.',
-  options: { ...imageSelectionOptions, concurrency: { type: 'string', valueName: 'N', description: 'files hashed at once (default 4)' } },
+  options: { ...imageSelectionOptions },
   minArgs: 1,
   needsRpc: false,
   async run(ctx, { positionals, values }) {
     const started = performance.now()
-    const result = await hashImages(positionals, { extensions: extensionsOf(values), concurrency: positiveInt(values.concurrency, 'concurrency', 4) })
+    const result = await hashImages(positionals, { extensions: extensionsOf(values) })
     const ms = performance.now() - started
     if (ctx.json) {
       ctx.out(JSON.stringify(result, null, 2))
