@@ -37,6 +37,14 @@ export const TOPIC = { tx: 'tx', block: 'block', consensus: 'consensus' } as con
 export const RELAY_TOPICS = [TOPIC.tx, TOPIC.block, TOPIC.consensus]
 
 const MAX_PROPOSED_BLOCKS = 64
+/**
+ * Proposed blocks are kept for heights up to this far above our head. A validator that lags a
+ * few heights (a busy RPC node) must still have the blocks when its engine gets there: when it
+ * dropped them (the limit was 2), it waited for each block and then fell back to sync while the
+ * others waited for its proposal: ~2 s stalls at 250 tx/s on 10 validators. Memory stays
+ * bounded by MAX_PROPOSED_BLOCKS.
+ */
+const MAX_BLOCKS_AHEAD = 16
 const MAX_EVIDENCE_KEPT = 1_000
 const SYNC_BATCH = 32
 const SYNC_RESPONSE_MAX_BYTES = 8 * 1024 * 1024
@@ -211,7 +219,7 @@ export class BftRunner implements ConsensusRunner {
       return
     }
     const h = block.header.height
-    if (h <= this.chain.height || h > this.chain.height + 2) return
+    if (h <= this.chain.height || h > this.chain.height + MAX_BLOCKS_AHEAD) return
     this.rememberProposed(block)
   }
 

@@ -25,8 +25,13 @@ export interface ProductionOptions {
   readonly blockIntervalMs: number
   /** Make a block as soon as txs wait (after `batchDelayMs`), not only every interval. */
   readonly produceOnTxs: boolean
-  /** How long to let txs gather before an on-demand block. */
+  /**
+   * How long to let txs gather before an on-demand block. Default 0 (the next event-loop turn):
+   * under load txs gather anyway while the previous height's consensus runs (one block per
+   * height holds everything that arrived meanwhile), and an idle chain should not add a delay
+   * to a lone tx. Measured on 10 validators: 2 ms → 0 ms took ~1.7 ms off each sequential record.
+   */
   readonly batchDelayMs: number
 }
 
-export const DEFAULT_PRODUCTION: ProductionOptions = { blockIntervalMs: 1_000, produceOnTxs: true, batchDelayMs: 2 }
+export const DEFAULT_PRODUCTION: ProductionOptions = { blockIntervalMs: 1_000, produceOnTxs: true, batchDelayMs: 0 }
