@@ -39,11 +39,13 @@ export const DEFAULT_TIMEOUTS: TimeoutConfig = Object.freeze({
 export interface ConsensusLimits {
   /** Votes and proposals are stored for rounds up to currentRound + this; later ones only move the round-skip counter. */
   readonly roundWindow: number
-  /** Messages for height + 1 held until that height starts, per validator in the set. */
+  /** Messages for a future height held until that height starts, per validator in the set and height. */
   readonly futureMessagesPerValidator: number
+  /** How many heights ahead messages are held (height + 1 … height + this); later ones only count for catch-up. */
+  readonly futureHeights: number
 }
 
-export const DEFAULT_LIMITS: ConsensusLimits = Object.freeze({ roundWindow: 4, futureMessagesPerValidator: 8 })
+export const DEFAULT_LIMITS: ConsensusLimits = Object.freeze({ roundWindow: 4, futureMessagesPerValidator: 8, futureHeights: 4 })
 
 export interface ConsensusConfig {
   readonly chainId: string
@@ -73,6 +75,7 @@ export function resolveLimits(partial: Partial<ConsensusLimits> | undefined): Co
   if (!Number.isSafeInteger(l.futureMessagesPerValidator) || l.futureMessagesPerValidator < 0) {
     throw new ConsensusError(ConsensusErrorCode.BAD_CONFIG, 'limits.futureMessagesPerValidator must be >= 0')
   }
+  if (!Number.isSafeInteger(l.futureHeights) || l.futureHeights < 1) throw new ConsensusError(ConsensusErrorCode.BAD_CONFIG, 'limits.futureHeights must be >= 1')
   return l
 }
 

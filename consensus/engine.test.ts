@@ -238,6 +238,23 @@ test('engine: messages for the next height are buffered and replayed when it sta
   assert.deepEqual(signRequests(outs).map((v) => [v.type, v.blockHash]), [[VoteType.PREVOTE, Z], [VoteType.PRECOMMIT, Z]], 'the buffered prevotes form a polka')
 })
 
+test('engine: a lagging validator holds messages up to futureHeights ahead, not beyond', () => {
+  const e = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS, limits: { futureHeights: 2 } })
+  feed(e, { type: 'start-height', height: 1 })
+  // Heights 3 (2 ahead: held) and 4 (3 ahead: only counted) arrive while we are still at 1.
+  const h3 = proposal(0, Z, -1, 3)
+  assert.deepEqual(feed(e, { type: 'proposal', proposal: h3 }, ...votes(prevote(1, 0, Z, 3), prevote(2, 0, Z, 3))), [])
+  feed(e, { type: 'proposal', proposal: proposal(0, Y, -1, 4) })
+  feed(e, { type: 'start-height', height: 2 })
+  let outs = feed(e, { type: 'start-height', height: 3 })
+  assert.deepEqual(only(outs, 'validate-block').map((o) => o.blockHash), [Z], 'the height-3 proposal was held through height 2')
+  outs = feed(e, { type: 'block-validated', height: 3, blockHash: Z, valid: true }, ...votes(prevote(3, 0, Z, 3)))
+  assert.deepEqual(signRequests(outs).map((v) => [v.type, v.blockHash]), [[VoteType.PREVOTE, Z], [VoteType.PRECOMMIT, Z]], 'the held prevotes count')
+  outs = feed(e, { type: 'start-height', height: 4 })
+  assert.equal(only(outs, 'validate-block').length, 0, 'the height-4 proposal, 3 ahead, was not held')
+  assert.throws(() => createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, limits: { futureHeights: 0 } }), /futureHeights/)
+})
+
 test('engine: catch-up: need-sync on a valid certificate of a higher height, or n - quorum + 1 validators ahead', () => {
   const e = engine(0)
   feed(e, { type: 'start-height', height: 1 })

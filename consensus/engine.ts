@@ -68,6 +68,8 @@ interface CommitCandidate {
 }
 
 type BufferedMessage = { readonly type: 'proposal'; readonly proposal: Proposal } | { readonly type: 'vote'; readonly vote: Vote }
+/** One future height's held messages, their signatures (dedup) and a count per validator (bound). */
+interface FutureBuffer { readonly messages: BufferedMessage[]; readonly keys: Set<string>; readonly count: number[] }
 
 export function createConsensus(config: ConsensusConfig): ConsensusEngine {
   return new ConsensusEngine(config)
@@ -101,9 +103,13 @@ export class ConsensusEngine {
   private maxRoundSeen: number[]
   /** Per validator: highest height it sent a valid message for. */
   private readonly maxHeightSeen: number[]
-  private future: BufferedMessage[] = []
-  private futureKeys = new Set<string>()
-  private futureCount: number[]
+  /**
+   * Messages for the next `limits.futureHeights` heights, verified and held until their height
+   * starts. More than one height: a validator that lags (a busy RPC node) otherwise dropped the
+   * proposal and votes of height + 2, and then waited for the rebroadcast tick (2 s) to catch up
+   * while the others waited for it when it was the proposer.
+   */
+  private future = new Map<number, FutureBuffer>()
   private lastCommit: CommitCertificate | null = null
   /** Highest height announced in a `need-sync` prompted by a certificate. */
   private certificateSyncHeight = 0
@@ -129,7 +135,6 @@ export class ConsensusEngine {
     new VoteSet(1, 0, VoteType.PREVOTE, n, set.quorum)
     this.maxRoundSeen = new Array<number>(n).fill(-1)
     this.maxHeightSeen = new Array<number>(n).fill(0)
-    this.futureCount = new Array<number>(n).fill(0)
   }
 
   status(): ConsensusStatus {
@@ -175,7 +180,7 @@ export class ConsensusEngine {
     if (!Number.isSafeInteger(height) || height < 1) throw new ConsensusError(ConsensusErrorCode.BAD_INPUT, `start-height ${height} must be >= 1`)
     // Idempotent: a repeated or stale start (e.g. sync finishing after the engine committed) is ignored.
     if (height < this.height || (height === this.height && this.step !== 'idle')) return
-    const buffered = height === this.height + 1 ? this.future : []
+    const buffered = this.future.get(height)?.messages ?? []
     this.height = height
     this.round = 0
     this.step = 'propose'
@@ -184,9 +189,7 @@ export class ConsensusEngine {
     this.candidates = []
     this.polkas = []
     this.maxRoundSeen = new Array<number>(this.n).fill(-1)
-    this.future = []
-    this.futureKeys = new Set()
-    this.futureCount = new Array<number>(this.n).fill(0)
+    for (const h of this.future.keys()) if (h <= height) this.future.delete(h)
     this.awaitingBlockRound = -1
     if (lastCommit && lastCommit.height === height - 1) this.lastCommit = lastCommit
     else if (this.lastCommit && this.lastCommit.height !== height - 1) this.lastCommit = null
@@ -550,17 +553,20 @@ export class ConsensusEngine {
 
   private onFutureMessage(m: BufferedMessage, height: number, validator: number, signature: Uint8Array, verified: boolean, out: ConsensusOutput[]): void {
     void out
-    const buffer = height === this.height + 1 && this.futureCount[validator]! < this.limits.futureMessagesPerValidator
+    const existing = this.future.get(height)
+    const buffer = height - this.height <= this.limits.futureHeights && (existing?.count[validator] ?? 0) < this.limits.futureMessagesPerValidator
     const key = buffer ? toHex(signature) : ''
-    if (buffer && this.futureKeys.has(key)) return
+    if (buffer && existing?.keys.has(key)) return
     if (!buffer && height <= this.maxHeightSeen[validator]!) return // nothing new to learn
     if (m.type === 'proposal') this.requireProposalSignature(m.proposal, verified)
     else this.requireVoteSignature(m.vote, verified)
     if (height > this.maxHeightSeen[validator]!) this.maxHeightSeen[validator] = height
     if (buffer) {
-      this.future.push(m)
-      this.futureKeys.add(key)
-      this.futureCount[validator]!++
+      let b = existing
+      if (!b) this.future.set(height, (b = { messages: [], keys: new Set(), count: new Array<number>(this.n).fill(0) }))
+      b.messages.push(m)
+      b.keys.add(key)
+      b.count[validator]!++
     }
   }
 
