@@ -1,0 +1,62 @@
+/**
+ * `npm run bench:seq-cpu [-- N]`: where a sequential record's time goes on the 10-validator
+ * testnet. Runs setup, N records one at a time twice (the first run warms the nodes' JIT), N
+ * pipelined and the read-back, and prints each step's wall time next to the CPU the node
+ * processes used meanwhile (utime + stime from /proc, all nodes summed): CPU per record is the
+ * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run (start the
+ * nodes with `MEDCHAIN_NODE_ARGS=--perf-basic-prof` to name JIT frames). Linux only (/proc).
+ */
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { createMedchainDriverFactory } from './medchain-driver.ts'
+import { PAPER_SCENARIO } from './workload.ts'
+
+const n = Number(process.argv[2] ?? 100)
+if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: npm run bench:seq-cpu [-- N]   (N >= 1, got ${process.argv[2]})`)
+
+/** CPU ms used so far by the benchmark's node processes (their command lines name the bench folder). */
+function nodesCpuMs(): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('medchain-bench-')) continue
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(f[11]) + Number(f[12])
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10 // USER_HZ = 100
+}
+
+const fingerprints = (tag: string): string[] => Array.from({ length: n }, (_, i) => createHash('sha256').update(`${tag}-${i}-${Date.now()}`).digest('hex'))
+
+async function step(label: string, records: number, run: () => Promise<unknown>, perfOut?: string): Promise<void> {
+  const perf = perfOut ? spawn('perf', ['record', '-F', '499', '-a', '-g', '-o', perfOut], { stdio: 'ignore' }) : undefined
+  if (perf) await new Promise((r) => setTimeout(r, 1500))
+  const cpu0 = nodesCpuMs()
+  const t0 = performance.now()
+  await run()
+  const ms = performance.now() - t0
+  const cpu = nodesCpuMs() - cpu0
+  if (perf) {
+    perf.kill('SIGINT')
+    await new Promise((r) => perf.on('exit', r))
+  }
+  const per = records > 0 ? `  ${(ms / records).toFixed(1).padStart(6)} ms and ${(cpu / records).toFixed(1).padStart(6)} ms node CPU per record` : ''
+  console.log(`${label.padEnd(18)} ${ms.toFixed(1).padStart(9)} ms  node CPU ${String(cpu).padStart(6)} ms${per}`)
+}
+
+console.error(`starting a 10-validator testnet (untimed)…`)
+const driver = await createMedchainDriverFactory({ validators: 10, loadRates: [] })()
+try {
+  await step('setup', 0, () => driver.setup(PAPER_SCENARIO, () => {}))
+  await step('sequential (cold)', n, () => driver.recordSequential(fingerprints('cold'), (d, t) => d % 25 === 0 && console.error(`  cold ${d}/${t}`)))
+  await step('sequential (warm)', n, () => driver.recordSequential(fingerprints('warm'), (d, t) => d % 25 === 0 && console.error(`  warm ${d}/${t}`)), process.env.PERF)
+  await step('pipelined', n, () => driver.recordPipelined(fingerprints('pipe'), () => {}))
+  await step('read back all', 0, () => driver.readAll(() => {}))
+} finally {
+  await driver.teardown()
+}
