@@ -147,15 +147,24 @@ class MedchainDriver implements ChainDriver {
    * node accepted the tx, with its finality still to come in `final`.
    */
   private async submit(tx: SignedTx, expectEvent: boolean): Promise<{ final: Promise<FinalTx> }> {
-    const final = this.watcher.wait(toHex(tx.id), { expectEvent })
+    const [final] = await this.watchAndSend([tx], expectEvent, async () => void (await this.client.sendTx(tx.bytes)))
+    return { final: final! }
+  }
+
+  /**
+   * Registers the finality waits of `txs` (before anything is sent), then runs `send`. If sending
+   * fails, the waits are dropped and the error rethrown.
+   */
+  private async watchAndSend(txs: readonly SignedTx[], expectEvent: boolean, send: () => Promise<void>): Promise<Promise<FinalTx>[]> {
+    const finals = txs.map((tx) => this.watcher.wait(toHex(tx.id), { expectEvent }))
     try {
-      await this.client.sendTx(tx.bytes)
+      await send()
     } catch (e) {
-      final.catch(() => {})
-      this.watcher.forget(toHex(tx.id))
+      finals.forEach((f) => f.catch(() => {}))
+      for (const tx of txs) this.watcher.forget(toHex(tx.id))
       throw e
     }
-    return { final }
+    return finals
   }
 
   /**
@@ -214,14 +223,8 @@ class MedchainDriver implements ChainDriver {
       ['set contact', await this.host.builder.call(this.contract, XrayMethod.setContact, [seal('contact', scenario.contact)])],
     ]
     // One batch, so the five land in one block (separate requests would start a height on the first).
-    const finals = txs.map(([, tx]) => this.watcher.wait(toHex(tx.id), { expectEvent: true }))
-    try {
-      await this.sendInBatches(txs.map(([, tx]) => tx))
-    } catch (e) {
-      for (const [, tx] of txs) this.watcher.forget(toHex(tx.id))
-      finals.forEach((f) => f.catch(() => {}))
-      throw e
-    }
+    const signed = txs.map(([, tx]) => tx)
+    const finals = await this.watchAndSend(signed, true, () => this.sendInBatches(signed))
     for (const [i, [what]] of txs.entries()) await this.finalOk(what, finals[i]!)
     progress('gov granted Dr. Lee (doctor), host and patient; host set birthday and contact, sealed to patient + host')
   }

@@ -109,21 +109,16 @@ interface EthereumModule {
   createEthereumDriverFactory(options: { kind: 'ganache' | 'hardhat'; client: 'lean' | 'contract' }): ChainDriverFactory
 }
 
-let ethereumModule: Promise<EthereumModule> | undefined
-/**
- * Imported when an Ethereum chain's turn comes (its factory, untimed), not up front: loading
- * ethers, ganache and hardhat keeps V8's compiler threads busy for a while, which slowed the
- * hashing step that runs first (36.7 ms instead of 19 ms on 2 cores).
- */
-function importEthereum(): Promise<EthereumModule> {
-  ethereumModule ??= import(pathToFileURL(join(BENCH_DIR, 'ethereum', 'index.ts')).href) as Promise<EthereumModule>
-  return ethereumModule
+async function loadEthereum(log: (m: string) => void): Promise<EthereumModule> {
+  await ensureEthereumInstalled(log)
+  const url = pathToFileURL(join(BENCH_DIR, 'ethereum', 'index.ts')).href
+  return (await import(url)) as EthereumModule
 }
 
 /** Resolves every chosen chain before any work, so a chain that cannot run fails fast. */
 export async function resolveChains(o: CliOptions, log: (m: string) => void): Promise<{ id: string; factory: ChainDriverFactory }[]> {
   const out: { id: string; factory: ChainDriverFactory }[] = []
-  let ethereumInstalled = false
+  let eth: EthereumModule | undefined
   for (const id of o.chains) {
     switch (id) {
       case 'medchain':
@@ -142,10 +137,8 @@ export async function resolveChains(o: CliOptions, log: (m: string) => void): Pr
         break
       case 'ganache':
       case 'hardhat':
-        // Installed now, so a failed install stops the run before any work.
-        if (!ethereumInstalled) await ensureEthereumInstalled(log)
-        ethereumInstalled = true
-        out.push({ id, factory: async () => (await importEthereum()).createEthereumDriverFactory({ kind: id, client: o.ethClient })() })
+        eth ??= await loadEthereum(log)
+        out.push({ id, factory: eth.createEthereumDriverFactory({ kind: id, client: o.ethClient }) })
         break
     }
   }

@@ -74,8 +74,9 @@ export async function hashFile(path: string): Promise<ImageFingerprint> {
   } catch (e) {
     throw ioError(e, path)
   }
+  let sinceYield = 0
   try {
-    for (let sinceYield = 0; ;) {
+    for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null)
       if (n === 0) break
       h.update(buffer.subarray(0, n))

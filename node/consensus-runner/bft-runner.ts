@@ -24,7 +24,7 @@ import {
 } from '../../core/index.ts'
 import {
   createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError, proposalSignBytes,
-  type ConsensusEngine, type ConsensusInput, type ConsensusOutput, type PrivValidator, type TimeoutConfig,
+  type ConsensusEngine, type ConsensusInput, type ConsensusOutput, type PrivValidator, type Proposal, type TimeoutConfig,
 } from '../../consensus/index.ts'
 import { encodeEvidence, evidenceHeight, evidenceValidator, type Evidence } from '../../consensus/evidence.ts'
 import type { EvidenceRecord } from '../rpc/backend.ts'
@@ -264,40 +264,24 @@ export class BftRunner implements ConsensusRunner {
         return
       }
       case 'sign-proposal': {
-        const block = this.proposed.get(toHex(out.proposal.blockHash))
-        let signed
-        try {
-          signed = privValidator!.signProposal(out.proposal)
-        } catch (e) {
-          if (isConsensusError(e)) return void logger.warn({ err: e }, 'refused to sign a proposal')
-          throw e
-        }
+        const signed = this.signOwn('proposal', () => privValidator!.signProposal(out.proposal))
+        if (!signed) return
         this.trustOwnSignature(signed.signature, proposalSignBytes(this.deps.node.genesis.chainId, signed))
-        // The block goes first so peers have it when the proposal arrives (same stream, in order).
-        if (block) network.broadcast(TOPIC.block, encodeBlock(block))
-        network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'proposal', proposal: signed }))
+        this.broadcastProposal(signed)
         this.enqueue({ type: 'proposal', proposal: signed })
         return
       }
       case 'sign-vote': {
-        let signed
-        try {
-          signed = privValidator!.signVote(out.vote)
-        } catch (e) {
-          if (isConsensusError(e)) return void logger.warn({ err: e }, 'refused to sign a vote')
-          throw e
-        }
+        const signed = this.signOwn('vote', () => privValidator!.signVote(out.vote))
+        if (!signed) return
         this.trustOwnSignature(signed.signature, voteSignBytes(this.deps.node.genesis.chainId, signed.type, signed.height, signed.round, signed.blockHash))
         network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'vote', vote: signed }))
         this.enqueue({ type: 'vote', vote: signed })
         return
       }
-      case 'broadcast-proposal': {
-        const block = this.proposed.get(toHex(out.proposal.blockHash))
-        if (block) network.broadcast(TOPIC.block, encodeBlock(block))
-        network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'proposal', proposal: out.proposal }))
+      case 'broadcast-proposal':
+        this.broadcastProposal(out.proposal)
         return
-      }
       case 'broadcast-vote':
         network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'vote', vote: out.vote }))
         return
@@ -332,6 +316,24 @@ export class BftRunner implements ConsensusRunner {
         logger.debug({ err: out.error, action: out.error.action }, 'consensus message refused')
         return
     }
+  }
+
+  /** Signs through the PrivValidator; a refusal (it would sign a conflict) is logged and gives undefined. */
+  private signOwn<T>(what: 'proposal' | 'vote', sign: () => T): T | undefined {
+    try {
+      return sign()
+    } catch (e) {
+      if (!isConsensusError(e)) throw e
+      this.deps.logger.warn({ err: e }, `refused to sign a ${what}`)
+      return undefined
+    }
+  }
+
+  /** The block goes first so peers have it when the proposal arrives (same stream, in order). */
+  private broadcastProposal(proposal: Proposal): void {
+    const block = this.proposed.get(toHex(proposal.blockHash))
+    if (block) this.deps.network.broadcast(TOPIC.block, encodeBlock(block))
+    this.deps.network.broadcast(TOPIC.consensus, encodeConsensusMessage({ kind: 'proposal', proposal }))
   }
 
   /** Our own vote or proposal comes back to the engine as an input: spare it the verification. */

@@ -29,7 +29,8 @@ export interface ProductionOptions {
    * How long to let txs gather before an on-demand block. Default 0 (the next event-loop turn):
    * under load txs gather anyway while the previous height's consensus runs (one block per
    * height holds everything that arrived meanwhile), and an idle chain should not add a delay
-   * to a lone tx. Measured on 10 validators: 2 ms → 0 ms took ~1.7 ms off each sequential record.
+   * to a lone tx. (On 10 validators, 2 ms → 0 ms moved one-at-a-time records by less than the
+   * run-to-run noise: warm 27.5 → 25.8 ms per record, cold 30.9 → 31.2 ms.)
    */
   readonly batchDelayMs: number
 }

@@ -4,8 +4,7 @@
  * Why: @chainsafe/libp2p-yamux 8 answers EVERY data frame it receives with a WindowUpdate frame
  * (its `sendWindowUpdate` only skips when the receive window is completely full). Our traffic is
  * many small frames (votes, proposals, txs), so each one cost a second Noise-encrypted frame, a
- * second socket write and a second wake-up of the sender: on a 10-validator testnet on 2 cores
- * these updates were about a third of all frames. The yamux spec leaves the timing to the
+ * second socket write and a second wake-up of the sender. The yamux spec leaves the timing to the
  * receiver; go-yamux and rust-yamux (libp2p/rust-yamux#109) send an update once half or more of
  * the window has been consumed, which keeps the sender's credit at or above half a window (128 KiB
  * by default), so it never waits for credit while we keep reading.
@@ -13,13 +12,11 @@
  * What is changed: only the decision to send, and only for an established stream. Streams
  * opening (SYN/ACK flags ride on window updates), paused streams and the library's window growth
  * all still go through the original method, which also sends every update that is due.
- * `installYamuxHalfWindowUpdates` is idempotent and checks the fields it relies on, so a yamux
- * release that renames them fails loudly at start instead of silently starving senders.
+ * `installYamuxHalfWindowUpdates` is idempotent, and the installed method checks the fields it
+ * relies on, so a yamux release that renames them fails loudly on the first window update
+ * instead of silently starving senders.
  */
-import { YamuxStream } from '@chainsafe/libp2p-yamux/stream'
-
-/** StreamState.Established in @chainsafe/libp2p-yamux/dist/src/stream.js (a numeric enum). */
-const ESTABLISHED = 3
+import { StreamState, YamuxStream } from '@chainsafe/libp2p-yamux/stream'
 
 interface YamuxReceiveWindow {
   state: number
@@ -36,7 +33,7 @@ type Patchable = { sendWindowUpdate(this: unknown): void; [PATCHED]?: true }
  * half of the receive window as credit.
  */
 export function windowUpdateCanWait(stream: YamuxReceiveWindow): boolean {
-  return stream.state === ESTABLISHED && stream.recvWindowCapacity * 2 > stream.recvWindow
+  return stream.state === StreamState.Established && stream.recvWindowCapacity * 2 > stream.recvWindow
 }
 
 export function installYamuxHalfWindowUpdates(proto: Patchable = YamuxStream.prototype as unknown as Patchable): void {
