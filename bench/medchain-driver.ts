@@ -146,8 +146,8 @@ class MedchainDriver implements ChainDriver {
    * Registers the wait, then sends (so the tx cannot become final unobserved); resolves once the
    * node accepted the tx, with its finality still to come in `final`.
    */
-  private async submit(tx: SignedTx, expectEvent: boolean): Promise<{ final: Promise<FinalTx> }> {
-    const [final] = await this.watchAndSend([tx], expectEvent, async () => void (await this.client.sendTx(tx.bytes)))
+  private async submit(tx: SignedTx): Promise<{ final: Promise<FinalTx> }> {
+    const [final] = await this.watchAndSend([tx], async () => void (await this.client.sendTx(tx.bytes)))
     return { final: final! }
   }
 
@@ -155,8 +155,8 @@ class MedchainDriver implements ChainDriver {
    * Registers the finality waits of `txs` (before anything is sent), then runs `send`. If sending
    * fails, the waits are dropped and the error rethrown.
    */
-  private async watchAndSend(txs: readonly SignedTx[], expectEvent: boolean, send: () => Promise<void>): Promise<Promise<FinalTx>[]> {
-    const finals = txs.map((tx) => this.watcher.wait(toHex(tx.id), { expectEvent }))
+  private async watchAndSend(txs: readonly SignedTx[], send: () => Promise<void>): Promise<Promise<FinalTx>[]> {
+    const finals = txs.map((tx) => this.watcher.wait(toHex(tx.id)))
     try {
       await send()
     } catch (e) {
@@ -198,18 +198,14 @@ class MedchainDriver implements ChainDriver {
   async setup(scenario: PaperScenario, progress: (message: string) => void): Promise<void> {
     this.#part = scenario.part
     const compiled = this.compiled
-    // No contract yet: the deploy is watched by blocks, then its receipt gives the address.
     this.#watcher = await FinalTxWatcher.open(this.client)
     const deploy = await this.host.builder.deploy(compiled.ir, compiled.abiBytes, xrayContractSource, [
       scenario.patientName, parseAddress(this.gov.address), scenario.patientAge, scenario.constructorCodes[0], scenario.constructorCodes[1],
     ])
-    const deployed = await this.finalOk('deploy', await this.submit(deploy, false))
+    const deployed = await this.finalOk('deploy', await this.submit(deploy))
     const receipt = (await this.client.getTx(deployed.id)).receipt
     this.#contract = receipt?.contractAddress ?? fail('the deploy receipt has no contract address')
     progress(`deployed Xray('${scenario.patientName}', gov, ${scenario.patientAge}, ${scenario.constructorCodes.join(', ')}) at ${this.contract}`)
-    // From now on records settle on their XrayRecorded event.
-    await this.#watcher.close()
-    this.#watcher = await FinalTxWatcher.open(this.client, { contract: this.contract })
     // Gov grants the three roles; the host (the deploying hospital) seals the personal fields to
     // the patient and itself. Different senders, so all five go out at once.
     const recipients = [this.patient.keyPair.publicKey, this.host.keyPair.publicKey]
@@ -224,7 +220,7 @@ class MedchainDriver implements ChainDriver {
     ]
     // One batch, so the five land in one block (separate requests would start a height on the first).
     const signed = txs.map(([, tx]) => tx)
-    const finals = await this.watchAndSend(signed, true, () => this.sendInBatches(signed))
+    const finals = await this.watchAndSend(signed, () => this.sendInBatches(signed))
     for (const [i, [what]] of txs.entries()) await this.finalOk(what, finals[i]!)
     progress('gov granted Dr. Lee (doctor), host and patient; host set birthday and contact, sealed to patient + host')
   }
@@ -234,7 +230,7 @@ class MedchainDriver implements ChainDriver {
     for (const h of hashes) {
       const t0 = performance.now()
       const tx = await this.doctor.builder.call(this.contract, XrayMethod.setXrayhash, recordArgs(this.#part, h))
-      const f = await this.finalOk('setXrayhash', await this.submit(tx, true))
+      const f = await this.finalOk('setXrayhash', await this.submit(tx))
       latenciesMs.push(f.observedAt - t0)
       progress(latenciesMs.length, hashes.length)
     }
@@ -245,7 +241,7 @@ class MedchainDriver implements ChainDriver {
     // Sign all first with locally counted nonces, then hand them over in batches of one round trip.
     const txs: SignedTx[] = []
     for (const h of hashes) txs.push(await this.doctor.builder.call(this.contract, XrayMethod.setXrayhash, recordArgs(this.#part, h)))
-    const finals = txs.map((tx) => this.watcher.wait(toHex(tx.id), { expectEvent: true }))
+    const finals = txs.map((tx) => this.watcher.wait(toHex(tx.id)))
     const sentAt: number[] = []
     const sent = this.sendInBatches(txs, sentAt)
     let done = 0
@@ -302,11 +298,11 @@ class MedchainDriver implements ChainDriver {
 
   async revokeAndCheckRefused(probeHash: string): Promise<RefusalEvidence> {
     const revoke = await this.gov.builder.call(this.contract, XrayMethod.removePermission, revokeArgs(this.doctor.address))
-    await this.finalOk('removePermission', await this.submit(revoke, true))
+    await this.finalOk('removePermission', await this.submit(revoke))
     const countBefore = await this.count()
     // The node admits the tx (signature and nonce are fine); the contract refuses it in the block.
     const attempt = await this.doctor.builder.call(this.contract, XrayMethod.setXrayhash, recordArgs(this.#part, probeHash))
-    const settled = await (await this.submit(attempt, true)).final
+    const settled = await (await this.submit(attempt)).final
     const tx = await this.client.getTx(settled.id)
     const countAfter = await this.count()
     const code = tx.receipt?.errorCode ?? ''

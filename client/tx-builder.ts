@@ -9,8 +9,8 @@
  */
 import type { CanonicalValue } from '../core/encoding.ts'
 import { fromHex } from '../core/hex.ts'
-import { addressFromPublicKey, formatAddress, parseAddress, type KeyPair } from '../core/keys.ts'
-import { createSignedTx, TxKind, type SignedTx } from '../core/tx.ts'
+import { addressFromPublicKey, createEd25519Signer, formatAddress, parseAddress, type KeyPair, type MessageSigner } from '../core/keys.ts'
+import { createSignedTxWith, TxKind, type SignedTx } from '../core/tx.ts'
 import { ClientError, ClientErrorCode } from './errors.ts'
 
 export const DEFAULT_GAS_LIMITS = { deploy: 5_000_000, call: 500_000, kvPut: 50_000 } as const
@@ -44,7 +44,8 @@ export function toAddressBytes(target: string | Uint8Array): Uint8Array {
 export class TxBuilder {
   readonly chainId: string
   readonly address: string
-  private readonly keyPair: KeyPair
+  // The key imported once into node:crypto: ~19 µs per signature instead of ~54 µs.
+  private readonly signer: MessageSigner
   private readonly fetchNonce: (address: string) => Promise<number>
   private readonly gas: GasLimits
   private next: number | null = null
@@ -52,7 +53,7 @@ export class TxBuilder {
 
   constructor(options: TxBuilderOptions) {
     this.chainId = options.chainId
-    this.keyPair = options.keyPair
+    this.signer = createEd25519Signer(options.keyPair.secretKey)
     this.fetchNonce = options.fetchNonce
     this.gas = { ...DEFAULT_GAS_LIMITS, ...options.gasLimits }
     this.address = formatAddress(addressFromPublicKey(options.keyPair.publicKey))
@@ -89,7 +90,7 @@ export class TxBuilder {
     const reserved = opts.nonce === undefined
     const nonce = opts.nonce ?? await this.reserveNonce()
     try {
-      return createSignedTx({ chainId: this.chainId, kind, nonce, target, method, args, gasLimit: opts.gasLimit ?? gasLimit }, this.keyPair.secretKey, this.keyPair.publicKey)
+      return createSignedTxWith({ chainId: this.chainId, kind, nonce, target, method, args, gasLimit: opts.gasLimit ?? gasLimit }, this.signer)
     } catch (e) {
       // A tx that could not be built must not leave a hole in the nonce sequence.
       if (reserved && this.next === nonce + 1) this.next = nonce

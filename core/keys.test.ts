@@ -8,7 +8,7 @@ import { isCoreError } from './errors.ts'
 import { sha256 } from './hash.ts'
 import { fromHex, toHex, utf8 } from './hex.ts'
 import {
-  addressFromPublicKey, assertValidPublicKey, formatAddress, generateKeyPair, keyPairFromSecretKey, parseAddress, sign, verify, verifyNoble,
+  addressFromPublicKey, assertValidPublicKey, createEd25519Signer, formatAddress, generateKeyPair, keyPairFromSecretKey, parseAddress, sign, signNoble, verify, verifyNoble,
 } from './keys.ts'
 
 const rfc = JSON.parse(readFileSync(new URL('./vectors/rfc8032.json', import.meta.url), 'utf8')) as {
@@ -77,8 +77,9 @@ test('RFC 8032 §7.1 vectors: public keys and signatures are exact, both verifie
     const sig = sign(msg, kp.secretKey)
     assert.equal(toHex(sig).slice(2), v.signature, v.name)
     assert.equal(bothVerify(sig, msg, kp.publicKey, v.name), true, v.name)
-    // node:crypto signs the same bytes from the same seed
-    assert.equal(toHex(nodeSign(null, msg, nodePrivateKey(kp.secretKey))).slice(2), v.signature, v.name)
+    // noble and a prepared signer give the same bytes from the same seed
+    assert.equal(toHex(signNoble(msg, kp.secretKey)).slice(2), v.signature, v.name)
+    assert.equal(toHex(createEd25519Signer(kp.secretKey).sign(msg)).slice(2), v.signature, v.name)
   }
 })
 
@@ -90,8 +91,9 @@ test('noble-signed verifies with node:crypto and vice versa, same bytes from the
     const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
     assert.equal(toHex(new Uint8Array(spki.subarray(12))), toHex(kp.publicKey))
     for (const msg of messages) {
-      const nobleSig = sign(msg, kp.secretKey)
+      const nobleSig = signNoble(msg, kp.secretKey)
       const nodeSig = new Uint8Array(nodeSign(null, msg, privateKey))
+      assert.equal(toHex(sign(msg, kp.secretKey)), toHex(nobleSig))
       assert.equal(toHex(nodeSig), toHex(nobleSig))
       assert.equal(opensslVerify(nobleSig, msg, kp.publicKey), true)
       assert.equal(bothVerify(nobleSig, msg, kp.publicKey, 'noble sig'), true)
@@ -281,4 +283,21 @@ test('address vector, format/parse round trip, and bad addresses', () => {
   for (const b of bad) assert.throws(() => parseAddress(b as string), (e: unknown) => isCoreError(e, 'BAD_ADDRESS'), String(b))
   assert.throws(() => formatAddress(new Uint8Array(19)), (e: unknown) => isCoreError(e, 'BAD_ADDRESS'))
   assert.throws(() => formatAddress(new Uint8Array(21)), (e: unknown) => isCoreError(e, 'BAD_ADDRESS'))
+})
+
+test('sign and createEd25519Signer refuse a secret key that is not 32 bytes with BAD_SHAPE', () => {
+  for (const bad of [new Uint8Array(31), new Uint8Array(33), new Uint8Array(0)]) {
+    assert.throws(() => sign(utf8.encode('m'), bad), (e: unknown) => isCoreError(e) && e.code === 'BAD_SHAPE')
+    assert.throws(() => createEd25519Signer(bad), (e: unknown) => isCoreError(e) && e.code === 'BAD_SHAPE')
+  }
+  assert.deepEqual(createEd25519Signer(seeds[0]!).publicKey, keyPairFromSecretKey(seeds[0]!).publicKey)
+})
+
+test('addressFromPublicKey is memoised, and every caller gets its own copy', () => {
+  const pk = fromHex(protocol.address.publicKey)
+  const first = addressFromPublicKey(pk)
+  assert.equal(formatAddress(first), protocol.address.address)
+  first.fill(0) // a caller scribbling on its copy must not change the next answer
+  assert.equal(formatAddress(addressFromPublicKey(pk)), protocol.address.address)
+  assert.notEqual(addressFromPublicKey(pk), addressFromPublicKey(pk))
 })

@@ -2,8 +2,11 @@
  * Keys, signatures and addresses.
  *
  * Signature rule (a consensus rule): Ed25519 per RFC 8032 with canonical encodings — S < L,
- * canonical R and A — and public keys that are not of small order. Signing uses @noble/curves;
- * verification on the node's hot path uses node:crypto (OpenSSL, ~15x faster here). Both sides
+ * canonical R and A — and public keys that are not of small order. Signing and verification run
+ * on node:crypto (OpenSSL): here it signs in ~19 µs with a prepared key (~54 µs when the key is
+ * imported per call) against ~380 µs for @noble/curves, and verifies in ~58 µs. Ed25519 signing is
+ * deterministic, so both libraries give the same bytes (`signNoble`, checked against the RFC
+ * vectors in keys.test.ts); noble derives public keys and stays as the cross-check. Both sides
  * enforce the same rule: noble runs with `zip215: false` (RFC 8032 strict), and small-order or
  * non-canonical public keys, and keys with a small-order component, are refused before any
  * signature is checked. noble checks the cofactored equation and OpenSSL the cofactorless one, so
@@ -13,7 +16,7 @@
  * Address rule: address = the first 20 bytes of SHA-256(domainTag('address') || publicKey),
  * shown as `mc` followed by 40 lowercase hex characters.
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { CoreError, CoreErrorCode } from './errors.ts'
 import { domainTag, sha256 } from './hash.ts'
@@ -43,8 +46,47 @@ export function keyPairFromSecretKey(secretKey: Uint8Array): KeyPair {
   return { secretKey: new Uint8Array(secretKey), publicKey: ed25519.getPublicKey(secretKey) }
 }
 
+// DER prefix of an Ed25519 PKCS#8 private key; node:crypto takes raw seeds only this way.
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+function privateKeyObject(secretKey: Uint8Array): KeyObject {
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_LENGTH) {
+    throw new CoreError(CoreErrorCode.BAD_SHAPE, `secret key must be ${SECRET_KEY_LENGTH} bytes`)
+  }
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secretKey]), format: 'der', type: 'pkcs8' })
+}
+
+/**
+ * Signs with node:crypto. The key is imported per call (secret keys are never cached); a caller
+ * that signs many messages with one key uses `createEd25519Signer`.
+ * @throws CoreError BAD_SHAPE when the secret key is not 32 bytes.
+ */
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return new Uint8Array(nodeSign(null, message, privateKeyObject(secretKey)))
+}
+
+/** The same signature computed by @noble/curves, for places without node:crypto and for cross-checks. */
+export function signNoble(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   return ed25519.sign(message, secretKey)
+}
+
+/** A message signer holding one Ed25519 key (a validator's, a gateway's). */
+export interface MessageSigner {
+  readonly publicKey: Uint8Array
+  sign(message: Uint8Array): Uint8Array
+}
+
+/**
+ * A signer that imports its key once: ~19 µs per signature instead of ~54 µs for `sign`.
+ * @throws CoreError BAD_SHAPE when the secret key is not 32 bytes.
+ */
+export function createEd25519Signer(secretKey: Uint8Array): MessageSigner {
+  const key = privateKeyObject(secretKey)
+  const { publicKey } = keyPairFromSecretKey(secretKey)
+  return Object.freeze({
+    publicKey,
+    sign: (message: Uint8Array) => new Uint8Array(nodeSign(null, message, key)),
+  })
 }
 
 /**
@@ -128,8 +170,19 @@ export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKe
   }
 }
 
+// Every decoded tx derives its sender's address; a handful of keys send almost all txs.
+const addressCache = new Map<string, Uint8Array>()
+
+/** The address of a public key (see the rule above). Returns a fresh copy the caller may keep. */
 export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
-  return sha256(domainTag('address'), publicKey).subarray(0, ADDRESS_LENGTH)
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')
+  let address = addressCache.get(id)
+  if (!address) {
+    address = sha256(domainTag('address'), publicKey).slice(0, ADDRESS_LENGTH)
+    if (addressCache.size >= KEY_CACHE_MAX) addressCache.clear()
+    addressCache.set(id, address)
+  }
+  return address.slice()
 }
 
 export function formatAddress(address: Uint8Array): string {

@@ -156,10 +156,19 @@ export interface CallResultJson {
 }
 
 export type SubscribeParams =
-  | { readonly kind: 'blocks' }
+  | { readonly kind: 'blocks'; readonly txs?: boolean }
   | { readonly kind: 'events'; readonly contract?: string; readonly name?: string }
 
-export interface BlockNotificationJson { readonly height: number; readonly hash: string; readonly time: number; readonly txCount: number }
+/** A final tx as listed in a block notification subscribed with `txs: true`. */
+export interface BlockTxJson { readonly id: string; readonly status: 'ok' | 'failed' }
+export interface BlockNotificationJson {
+  readonly height: number
+  readonly hash: string
+  readonly time: number
+  readonly txCount: number
+  /** Only with `{kind: 'blocks', txs: true}`: every tx of the block in order, with its receipt's status. */
+  readonly txs?: readonly BlockTxJson[]
+}
 export interface EventNotificationJson {
   readonly height: number
   readonly txId: string

@@ -17,7 +17,7 @@ import { CoreError, CoreErrorCode } from './errors.ts'
 import { domainTag, sha256d } from './hash.ts'
 import { toHex } from './hex.ts'
 import {
-  ADDRESS_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, addressFromPublicKey, sign, verify,
+  ADDRESS_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, addressFromPublicKey, sign, verify, type MessageSigner,
 } from './keys.ts'
 
 export const TxKind = {
@@ -119,10 +119,19 @@ function finish(unsigned: UnsignedTx, signature: Uint8Array, id: Uint8Array, byt
  * @throws CoreError BAD_SHAPE, UNKNOWN_TX_KIND, GAS_LIMIT_OUT_OF_BOUNDS, TX_TOO_LARGE
  */
 export function createSignedTx(fields: Omit<UnsignedTx, 'senderPublicKey'>, secretKey: Uint8Array, publicKey: Uint8Array): SignedTx {
-  const unsigned: UnsignedTx = { ...fields, senderPublicKey: publicKey }
+  return createSignedTxWith(fields, { publicKey, sign: (id) => sign(id, secretKey) })
+}
+
+/**
+ * Builds a transaction and signs it with a prepared signer (`createEd25519Signer`), which imports
+ * the key once: what a client that signs many txs with one key uses.
+ * @throws CoreError BAD_SHAPE, UNKNOWN_TX_KIND, GAS_LIMIT_OUT_OF_BOUNDS, TX_TOO_LARGE
+ */
+export function createSignedTxWith(fields: Omit<UnsignedTx, 'senderPublicKey'>, signer: MessageSigner): SignedTx {
+  const unsigned: UnsignedTx = { ...fields, senderPublicKey: signer.publicKey }
   checkUnsignedShape(unsigned)
   const id = txId(unsigned)
-  return finish(unsigned, sign(id, secretKey), id)
+  return finish(unsigned, signer.sign(id), id)
 }
 
 /**

@@ -3,48 +3,36 @@
  * poll per transaction per block (RpcClient.waitForFinal). This is how a hospital gateway that
  * keeps hundreds of records in flight learns finality, and what the benchmark times.
  *
- * - `events` of the watched contract (subscribed first, so a block's events arrive before the
- *   block's own notification on the same socket): an event carries the id of a successful tx in a
- *   FINAL block, so a waiter that expects an event is settled the moment it arrives, with no
- *   further round trip.
- * - `blocks`: for each final block with txs that someone waits for, one `chain_getBlock` gives
- *   its tx ids; waiters without an event expectation settle as included, and an event-expecting
- *   waiter whose tx is in the block without its event failed (its receipt is fetched to say why).
+ * - `{kind: 'blocks', txs: true}`: each final block's notification lists its txs with their
+ *   receipt status, so a waiter settles the moment the notification arrives, with no further
+ *   round trip. A failed tx's receipt is fetched (`tx_get`) to say why.
  * - A safety net polls `tx_get` for waiters older than `pollAfterMs`, so a dropped notification
  *   costs time, never correctness.
  *
  * Register the waiter (`wait`) BEFORE sending the tx: its id is known once it is signed.
  */
 import { RpcError, type RpcClient, type Subscription, type SubscriptionResult } from '../../client/rpc-client.ts'
-import type { BlockNotificationJson, EventNotificationJson, ReceiptJson } from '../../core/rpc-wire.ts'
+import type { BlockNotificationJson, ReceiptJson } from '../../core/rpc-wire.ts'
 import { BenchError, BenchErrorCode } from '../errors.ts'
 
 export interface FinalTx {
   readonly id: string
   readonly height: number
-  /** 'final' = in a final block with an ok receipt (or not known to have failed); 'failed' = failed receipt. */
+  /** 'final' = in a final block with an ok receipt; 'failed' = in a final block with a failed receipt. */
   readonly status: 'final' | 'failed'
   /** Monotonic ms at which the client learned it (the clock passed to `open`). */
   readonly observedAt: number
   readonly receipt?: ReceiptJson
 }
 
-export interface WaitOptions {
-  /** Settle on the contract's event for this tx (a successful write always emits one). */
-  readonly expectEvent?: boolean
-}
-
 interface Waiter {
   readonly id: string
-  readonly expectEvent: boolean
   readonly since: number
   resolve(v: FinalTx): void
   reject(e: Error): void
 }
 
 export interface FinalTxWatcherOptions {
-  /** Contract whose events settle `expectEvent` waiters. */
-  readonly contract?: string
   readonly now?: () => number
   /** Poll `tx_get` for waiters older than this (ms). */
   readonly pollAfterMs?: number
@@ -76,10 +64,7 @@ export class FinalTxWatcher {
   static async open(client: RpcClient, options: FinalTxWatcherOptions = {}): Promise<FinalTxWatcher> {
     const w = new FinalTxWatcher(client, options)
     try {
-      if (options.contract !== undefined) {
-        w.#subscriptions.push(await client.subscribe({ kind: 'events', contract: options.contract }, (r) => w.#onEvent(r), (e) => w.#fail(e)))
-      }
-      w.#subscriptions.push(await client.subscribe({ kind: 'blocks' }, (r) => w.#onBlock(r), (e) => w.#fail(e)))
+      w.#subscriptions.push(await client.subscribe({ kind: 'blocks', txs: true }, (r) => w.#onBlock(r), (e) => w.#fail(e)))
     } catch (e) {
       await w.close()
       throw e
@@ -92,12 +77,12 @@ export class FinalTxWatcher {
   }
 
   /** Resolves when tx `id` (0x-hex) is final. @throws BenchError CHAIN_CALL_FAILED on timeout or a lost subscription */
-  wait(id: string, options: WaitOptions = {}): Promise<FinalTx> {
+  wait(id: string): Promise<FinalTx> {
     if (this.#failure) return Promise.reject(this.#failure)
     const key = id.toLowerCase()
     return new Promise<FinalTx>((resolve, reject) => {
       if (this.#waiters.has(key)) return reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `already waiting for tx ${id}`))
-      this.#waiters.set(key, { id: key, expectEvent: options.expectEvent ?? false, since: this.#now(), resolve, reject })
+      this.#waiters.set(key, { id: key, since: this.#now(), resolve, reject })
     })
   }
 
@@ -117,29 +102,16 @@ export class FinalTxWatcher {
     w.resolve({ id, ...v })
   }
 
-  #onEvent(r: SubscriptionResult): void {
-    const e = r as EventNotificationJson
-    if (typeof e.txId !== 'string') return
-    const w = this.#waiters.get(e.txId)
-    if (w?.expectEvent) this.#settle(w.id, { height: e.height, status: 'final', observedAt: this.#now() })
-  }
-
   #onBlock(r: SubscriptionResult): void {
     const b = r as BlockNotificationJson
-    const seenAt = this.#now()
-    this.blocks.push({ height: b.height, txCount: b.txCount, observedAt: seenAt })
-    if (b.txCount === 0 || this.#waiters.size === 0) return
-    void this.#client.getBlock({ height: b.height }).then((block) => {
-      const at = this.#now()
-      for (const id of block.txs as string[]) {
-        const w = this.#waiters.get(id)
-        if (!w) continue
-        if (!w.expectEvent) this.#settle(id, { height: b.height, status: 'final', observedAt: at })
-        else void this.#settleFromTx(id)
-      }
-    }, () => {
-      // The poll safety net covers a block we could not read.
-    })
+    const at = this.#now()
+    this.blocks.push({ height: b.height, txCount: b.txCount, observedAt: at })
+    if (this.#waiters.size === 0 || !Array.isArray(b.txs)) return
+    for (const tx of b.txs) {
+      if (!this.#waiters.has(tx.id)) continue
+      if (tx.status === 'ok') this.#settle(tx.id, { height: b.height, status: 'final', observedAt: at })
+      else void this.#settleFromTx(tx.id)
+    }
   }
 
   /** Settles a waiter from `tx_get` (its receipt says ok or failed). */

@@ -17,6 +17,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { PeerId } from '@libp2p/interface'
 import { libp2pKeyFromSecretKey } from './peer-identity.ts'
+import { installLengthPrefixNoThrow } from './length-prefix-no-throw.ts'
 import { installYamuxHalfWindowUpdates } from './yamux-window-updates.ts'
 
 export interface Libp2pHostOptions {
@@ -33,6 +34,7 @@ export interface Libp2pHostOptions {
 
 export async function createLibp2pHost(options: Libp2pHostOptions): Promise<Libp2p> {
   installYamuxHalfWindowUpdates()
+  installLengthPrefixNoThrow()
   const privateKey = await libp2pKeyFromSecretKey(options.secretKey)
   const denyIn = (peerId: PeerId): boolean => {
     const denied = !options.isAllowed(peerId)

@@ -136,8 +136,10 @@ export function formatCallResult(r: CallResult): CallResultJson {
   }
 }
 
-export function formatBlockNotification(block: Block): BlockNotificationJson {
-  return { height: block.header.height, hash: toHex(block.hash), time: block.header.time, txCount: block.txs.length }
+export function formatBlockNotification(block: Block, receipts?: readonly Receipt[]): BlockNotificationJson {
+  const head = { height: block.header.height, hash: toHex(block.hash), time: block.header.time, txCount: block.txs.length }
+  if (!receipts) return head
+  return { ...head, txs: block.txs.map((tx, i) => ({ id: toHex(tx.id), status: receipts[i]?.status === 0 ? 'ok' : 'failed' })) }
 }
 
 export function formatEventNotification(block: Block, txIndex: number, event: ContractEvent): EventNotificationJson {

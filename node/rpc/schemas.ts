@@ -185,6 +185,7 @@ export const methodSpecs: readonly MethodSpec[] = [
     summary: 'WebSocket only. Subscribes to new final blocks or to contract events (optionally filtered by contract and name).',
     params: {
       kind: { schema: { enum: ['blocks', 'events'] }, required: true, description: '"blocks" or "events"' },
+      txs: { schema: { type: 'boolean' }, description: 'blocks only: list every tx of the block with its status (id, ok/failed)' },
       contract: { schema: ref('Address'), description: 'events only: contract address filter' },
       name: { schema: { type: 'string', maxLength: 128 }, description: 'events only: event name filter' },
     },

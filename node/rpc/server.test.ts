@@ -137,6 +137,10 @@ test('wrong params are -32602 with a message naming the bad field', async () => 
   ws.send(rpc('subscribe', { kind: 'blocks', name: 'x' }))
   const [event2] = await once(ws, 'message') as [MessageEvent]
   assert.match(JSON.parse(event2.data as string).error.message, /params\.name applies to kind "events" only/)
+  ws.send(rpc('subscribe', { kind: 'blocks', txs: 'yes' }))
+  const [event3] = await once(ws, 'message') as [MessageEvent]
+  assert.equal(JSON.parse(event3.data as string).error.code, -32602)
+  assert.match(JSON.parse(event3.data as string).error.message, /params\.txs/)
   ws.close()
   await once(ws, 'close')
 })

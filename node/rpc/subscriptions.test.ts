@@ -2,6 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FakeRpcBackend } from './fake-backend.ts'
 import { SubscriptionHub, type SubscriberSocket } from './subscriptions.ts'
+import { failedReceipt, okReceipt } from '../../core/execution.ts'
+import { toHex } from '../../core/hex.ts'
+import { kvPutTx, testKeyPair } from '../../core/test-fixtures.ts'
 
 class FakeSocket implements SubscriberSocket {
   bufferedAmount = 0
@@ -73,4 +76,24 @@ test('a socket over its queue limit or its buffer limit is dropped; the others k
   assert.equal(JSON.parse(bloated.sent[0]!).params.error.data.code, 'SUBSCRIPTION_DROPPED')
   assert.equal(hub.stats().droppedSubscribers, 2)
   assert.equal(hub.stats().sessions, 1)
+})
+
+test('blocks with txs: true list every tx with its receipt status; without it, the short form', () => {
+  const { backend, hub, runScheduled } = setup(10)
+  const sender = testKeyPair(7)
+  const ok = kvPutTx(sender, 0, 'a', new Uint8Array([1]))
+  const failing = kvPutTx(sender, 1, 'b', new Uint8Array([2]))
+  const socket = new FakeSocket()
+  const session = hub.openSession(socket)
+  session.subscribe({ kind: 'blocks', txs: true })
+  session.subscribe({ kind: 'blocks' })
+  backend.finalizeBlock({ extraTxs: [ok, failing], receiptFor: (tx) => (tx === failing ? failedReceipt(1, 'REQUIRE_FAILED', 'no') : okReceipt(1)) })
+  runScheduled()
+  const [withTxs, short] = socket.sent.map((m) => JSON.parse(m).params.result)
+  assert.deepEqual(withTxs.txs, [{ id: toHex(ok.id), status: 'ok' }, { id: toHex(failing.id), status: 'failed' }])
+  assert.equal(withTxs.txCount, 2)
+  assert.equal(short.txs, undefined)
+  assert.equal(short.txCount, 2)
+  // txs is a blocks option only
+  assert.throws(() => session.subscribe({ kind: 'events', txs: true } as never), /params\.txs applies to kind "blocks" only/)
 })

@@ -46,7 +46,7 @@ export interface SubscriptionHubOptions {
   readonly schedule?: (fn: () => void) => void
 }
 
-type Filter = { readonly kind: 'blocks' } | { readonly kind: 'events'; readonly contract?: string; readonly name?: string }
+type Filter = { readonly kind: 'blocks'; readonly txs: boolean } | { readonly kind: 'events'; readonly contract?: string; readonly name?: string }
 
 export class SubscriptionSession {
   readonly #hub: SubscriptionHub
@@ -94,10 +94,11 @@ export class SubscriptionSession {
     }
     let filter: Filter
     if (params.kind === 'blocks') {
-      const extra = Object.keys(params).find((k) => k !== 'kind')
+      const extra = Object.keys(params).find((k) => k !== 'kind' && k !== 'txs')
       if (extra) throw invalidParams(`params.${extra} applies to kind "events" only`, `params.${extra}`)
-      filter = { kind: 'blocks' }
+      filter = { kind: 'blocks', txs: params.txs === true }
     } else {
+      if ('txs' in params) throw invalidParams('params.txs applies to kind "blocks" only', 'params.txs')
       // Normalise the address so the filter compares canonical text.
       const contract = params.contract === undefined ? undefined : formatAddress(parseAddress(params.contract))
       filter = { kind: 'events', ...(contract !== undefined ? { contract } : {}), ...(params.name !== undefined ? { name: params.name } : {}) }
@@ -223,12 +224,15 @@ export class SubscriptionHub {
 
   #publish(block: Block, receipts: readonly Receipt[]): void {
     let blockText: string | undefined
+    let blockWithTxsText: string | undefined
     let events: PreparedEvent[] | undefined
     for (const session of [...this.#sessions]) {
       for (const [id, filter] of session.subscriptions) {
         if (filter.kind === 'blocks') {
-          blockText ??= JSON.stringify(formatBlockNotification(block))
-          if (!session.send(notification(id, blockText))) break
+          const text = filter.txs
+            ? (blockWithTxsText ??= JSON.stringify(formatBlockNotification(block, receipts)))
+            : (blockText ??= JSON.stringify(formatBlockNotification(block)))
+          if (!session.send(notification(id, text))) break
           continue
         }
         events ??= prepareEvents(block, receipts)
