@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import {
-  blockHash, checkBlockIntegrity, createBlock, decodeBlock, decodeHeader, encodeBlock, encodeHeader, headerRaw, txRootOf, withCommit, type BlockHeader,
+  blockHash, checkBlockIntegrity, createBlock, decodeBlock, decodeBlockTx, decodeHeader, encodeBlock, encodeHeader, headerRaw, txRootOf, withCommit, type BlockHeader,
 } from './block.ts'
 import {
   createCommit, decodeCommit, encodeCommit, signVote, verifyCommit, verifyVote, voteFromRaw, voteRaw, voteSignBytes, VoteType, type CommitCertificate,
@@ -56,6 +56,19 @@ test('block encode/decode round trip, with and without commit, and with no txs',
   assert.equal(toHex(txRootOf([])), toHex(empty.header.txRoot))
   const later = withCommit(proposal, block.commit!)
   assert.equal(toHex(encodeBlock(later)), toHex(encodeBlock(block)))
+})
+
+test('decodeBlockTx gives one tx, the header and the hash of an encoded block; an index outside the block is BAD_BLOCK', () => {
+  const bytes = encodeBlock(block)
+  block.txs.forEach((tx, i) => {
+    const one = decodeBlockTx(bytes, i)
+    assert.equal(toHex(one.tx.bytes), toHex(tx.bytes))
+    assert.equal(toHex(one.tx.id), toHex(tx.id))
+    assert.equal(toHex(one.hash), toHex(block.hash))
+    assert.deepEqual(one.header, block.header)
+  })
+  for (const bad of [-1, block.txs.length, 1.5, Number.NaN]) assert.equal(codeOf(() => decodeBlockTx(bytes, bad)), 'BAD_BLOCK')
+  assert.equal(codeOf(() => decodeBlockTx(bytes.subarray(0, 10), 0)).startsWith('DECODE'), true)
 })
 
 test('decodeBlock refuses a tx root mismatch, duplicate txs, a commit naming another block (BAD_BLOCK)', () => {

@@ -46,11 +46,11 @@ export function createNodeRpcBackend(node: MedchainNode): RpcBackend {
         const pending = node.chain.mempool.get(id)
         return pending ? { tx: pending, status: 'pending' } : undefined
       }
-      const block = (await store.getBlock(loc.height))!
-      const receipt = await store.getReceipt(id)
+      const [found, receipt] = await Promise.all([store.getBlockTx(loc), store.getReceipt(id)])
+      const { tx, blockHash } = found!
       return {
-        tx: block.txs[loc.index]!, status: receipt?.status === ReceiptStatus.OK ? 'final' : 'failed',
-        height: loc.height, index: loc.index, blockHash: block.hash, ...(receipt ? { receipt } : {}),
+        tx, status: receipt?.status === ReceiptStatus.OK ? 'final' : 'failed',
+        height: loc.height, index: loc.index, blockHash, ...(receipt ? { receipt } : {}),
       }
     },
     async getTxProof(id) {

@@ -31,7 +31,15 @@ test('RPC over a live node: nonces, finality, offline proofs, typed refusals', a
     const last = await client.waitForFinal(ids[4]!, { timeoutMs: 10_000, pollMs: 20 })
     assert.equal(last.status, 'final')
     assert.equal((await client.getNonce(aliceAddress)).nonce, 5)
-    for (const id of ids) assert.equal((await client.getTx(id)).status, 'final')
+    for (const id of ids) {
+      // tx_get reads one tx of the stored block; it must agree with the whole block
+      const found = await client.getTx(id)
+      assert.equal(found.status, 'final')
+      const block = await client.getBlock({ height: found.height! })
+      assert.equal(found.blockHash, block.hash)
+      assert.equal(block.txs[found.index!], id)
+      assert.equal(found.tx.id, id)
+    }
 
     const proof = await client.getProof(ids[2]!)
     const verified = verifyTxProof(proof, trustFromKeys(genesis.chainId, [validator.publicKey]), ids[2])

@@ -6,8 +6,12 @@
  * - `{kind: 'blocks', txs: true}`: each final block's notification lists its txs with their
  *   receipt status, so a waiter settles the moment the notification arrives, with no further
  *   round trip. A failed tx's receipt is fetched (`tx_get`) to say why.
- * - A safety net polls `tx_get` for waiters older than `pollAfterMs`, so a dropped notification
- *   costs time, never correctness.
+ * - A safety net polls `tx_get` for waiters older than `pollAfterMs`, but only while no block
+ *   notification has arrived for `pollAfterMs` (the chain makes an empty block every second, so
+ *   silence means a notification may have been lost), so a dropped notification costs time,
+ *   never correctness. While notifications flow, polling could only learn what the next
+ *   notification says, and under overload, when every waiter is older than `pollAfterMs`, its
+ *   `tx_get`s were the busiest work of the node serving them.
  *
  * Register the waiter (`wait`) BEFORE sending the tx: its id is known once it is signed.
  */
@@ -48,6 +52,7 @@ export class FinalTxWatcher {
   readonly #subscriptions: Subscription[] = []
   readonly #timer: NodeJS.Timeout
   #polling = false
+  #lastBlockAt: number
   #closed = false
   #failure: Error | undefined
   /** Final blocks seen, with their tx counts: the load sweep counts throughput from these. */
@@ -58,6 +63,7 @@ export class FinalTxWatcher {
     this.#now = o.now ?? (() => performance.now())
     this.#pollAfterMs = o.pollAfterMs ?? 2_000
     this.#timeoutMs = o.timeoutMs ?? 60_000
+    this.#lastBlockAt = this.#now()
     this.#timer = setInterval(() => void this.#poll(), Math.max(250, this.#pollAfterMs / 2))
   }
 
@@ -105,6 +111,7 @@ export class FinalTxWatcher {
   #onBlock(r: SubscriptionResult): void {
     const b = r as BlockNotificationJson
     const at = this.#now()
+    this.#lastBlockAt = at
     this.blocks.push({ height: b.height, txCount: b.txCount, observedAt: at })
     if (this.#waiters.size === 0 || !Array.isArray(b.txs)) return
     for (const tx of b.txs) {
@@ -142,6 +149,7 @@ export class FinalTxWatcher {
           w.reject(new BenchError(BenchErrorCode.CHAIN_CALL_FAILED, `tx ${w.id} not final within ${this.#timeoutMs} ms`))
         }
       }
+      if (now - this.#lastBlockAt < this.#pollAfterMs) return
       const stillOld = old.filter((w) => this.#waiters.has(w.id)).slice(0, 100)
       for (let i = 0; i < stillOld.length; i += 50) {
         const chunk = stillOld.slice(i, i + 50)

@@ -16,9 +16,9 @@
  */
 import { Level } from 'level'
 import {
-  ZERO_HASH, concatBytes, decode, decodeBlock, decodeReceipt, encodeBlock, encodeReceipt, encodeTrusted,
+  ZERO_HASH, concatBytes, decode, decodeBlock, decodeBlockTx, decodeReceipt, encodeBlock, encodeReceipt, encodeTrusted,
   GENESIS_STATE_ROOT_SEED, MapStateView, bytesEqual, toHex,
-  type Block, type Receipt, type StateWrite,
+  type Block, type Receipt, type SignedTx, type StateWrite,
 } from '../../core/index.ts'
 import { NodeError, NodeErrorCode } from '../errors.ts'
 
@@ -147,6 +147,14 @@ export class ChainStore {
     if (!Number.isSafeInteger(height) || height < 1 || height > this.head.height) return undefined
     const bytes = await this.db.get(key(T.block, u64(height)))
     return bytes === undefined ? undefined : decodeBlock(bytes)
+  }
+
+  /** One final tx and its block's hash, without decoding the block's other txs. */
+  async getBlockTx(location: TxLocation): Promise<{ readonly tx: SignedTx; readonly blockHash: Uint8Array } | undefined> {
+    const bytes = await this.getBlockBytes(location.height)
+    if (bytes === undefined) return undefined
+    const { tx, hash } = decodeBlockTx(bytes, location.index)
+    return { tx, blockHash: hash }
   }
 
   async getBlockBytes(height: number): Promise<Uint8Array | undefined> {
