@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { VoteType, createCommit, signVote, verifyCommit, type Vote } from '../core/commit.ts'
-import { sign } from '../core/keys.ts'
+import { sign, verify } from '../core/keys.ts'
 import { createValidatorSet } from '../core/validators.ts'
 import type { ConsensusInput, ConsensusOutput } from './consensus-io.ts'
 import { createConsensus, type ConsensusEngine } from './engine.ts'
@@ -201,6 +201,32 @@ test('engine: conflicting votes and proposals become evidence that verifies', ()
     assert.throws(() => verifyEvidence(CHAIN, set, { ...dv, voteB: { ...dv.voteB, blockHash: Y } }), /BAD_EVIDENCE/, 'a tampered vote does not verify')
     assert.throws(() => verifyEvidence(CHAIN, set, { ...dv, voteB: dv.voteA }), /BAD_EVIDENCE/, 'no conflict')
   }
+})
+
+test('engine: a vote beyond its block\'s quorum is not verified, yet a later conflicting vote still becomes evidence', () => {
+  let checks = 0
+  const counting = (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean => { checks++; return verify(sig, msg, pk) }
+  const e = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS, verifySignature: counting })
+  feed(e, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) }, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+  checks = 0
+  feed(e, ...votes(prevote(1, 0, X), prevote(2, 0, X), prevote(0, 0, X)))
+  assert.equal(checks, 3, 'up to the quorum (3 of 4) every vote is checked')
+  // Validator 3's prevote for X: the polka exists, nothing changes, no check; a forged copy is
+  // not refused either (it is not used).
+  assert.deepEqual(feed(e, ...votes(prevote(3, 0, X))), [])
+  assert.equal(checks, 3)
+  assert.equal(e.handle({ type: 'vote', vote: { ...prevote(3, 0, X), signature: new Uint8Array(64) } }).length, 0)
+  // Validator 3 then prevotes nil: the set-aside vote is checked and counted first, so the pair is evidence.
+  const outs = feed(e, ...votes(prevote(3, 0, NIL)))
+  const [ev] = only(outs, 'evidence')
+  assert.ok(ev, 'equivocation is still caught')
+  verifyEvidence(CHAIN, set, ev.evidence)
+  assert.equal(checks, 5)
+  // A forged set-aside vote cannot frame anyone: it fails its check and the conflict is not reported.
+  const f = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS })
+  feed(f, { type: 'start-height', height: 1 }, ...votes(prevote(1, 0, Y), prevote(2, 0, Y), prevote(0, 0, Y)))
+  feed(f, { type: 'vote', vote: { ...prevote(3, 0, Y), signature: new Uint8Array(64) } })
+  assert.deepEqual(only(feed(f, ...votes(prevote(3, 0, NIL))), 'evidence'), [])
 })
 
 test('engine: peer messages that are forged, from non-validators or the wrong proposer are rejected with penalise', () => {
