@@ -3,6 +3,7 @@
  * none, so every verification failure is a `VERIFY_FAILED` with the step that failed; the
  * medchain driver that is not wired yet is a `DRIVER_NOT_WIRED`, never a silent skip.
  */
+import { CodedError } from '../core/errors.ts'
 export const BenchErrorCode = {
   BAD_OPTION: 'BAD_OPTION',
   UNKNOWN_CHAIN: 'UNKNOWN_CHAIN',
@@ -15,15 +16,8 @@ export const BenchErrorCode = {
 } as const
 export type BenchErrorCode = (typeof BenchErrorCode)[keyof typeof BenchErrorCode]
 
-export class BenchError extends Error {
-  readonly code: BenchErrorCode
-  readonly detail: Record<string, unknown> | undefined
-  constructor(code: BenchErrorCode, message: string, detail?: Record<string, unknown>) {
-    super(`${code}: ${message}`)
-    this.name = 'BenchError'
-    this.code = code
-    this.detail = detail
-  }
+export class BenchError extends CodedError<BenchErrorCode> {
+  override readonly name = 'BenchError'
 }
 
 export function isBenchError(e: unknown, code?: BenchErrorCode): e is BenchError {

@@ -3,6 +3,7 @@
  * the CLI prints `error CODE: message` and exits non-zero, never a stack trace. Style as
  * core/errors.ts (a code enum, one error class, an optional payload).
  */
+import { CodedError } from '../core/errors.ts'
 export const ClientErrorCode = {
   // keystore
   BAD_KEY_NAME: 'BAD_KEY_NAME',
@@ -35,19 +36,8 @@ export const ClientErrorCode = {
 } as const
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode]
 
-export class ClientError extends Error {
-  readonly code: ClientErrorCode
-  readonly detail: Record<string, unknown> | undefined
-  constructor(code: ClientErrorCode, message: string, detail?: Record<string, unknown>) {
-    super(`${code}: ${message}`)
-    this.name = 'ClientError'
-    this.code = code
-    this.detail = detail
-  }
-  /** The message without the code prefix. */
-  get reason(): string {
-    return this.message.slice(this.code.length + 2)
-  }
+export class ClientError extends CodedError<ClientErrorCode> {
+  override readonly name = 'ClientError'
 }
 
 export function isClientError(e: unknown, code?: ClientErrorCode): e is ClientError {

@@ -5,6 +5,7 @@
  * from an honest peer that is ahead of us or slow; drop it without blame). Style: Lodestar's
  * `chain/errors/gossipValidation.ts` (ACCEPT / IGNORE / REJECT) and core/errors.ts.
  */
+import { CodedError } from '../core/errors.ts'
 export const ConsensusErrorCode = {
   // peer messages
   BAD_MESSAGE: 'BAD_MESSAGE',
@@ -42,16 +43,12 @@ const PEER_ACTION: Record<ConsensusErrorCode, PeerAction> = {
   SIGN_STORE: 'ignore',
 }
 
-export class ConsensusError extends Error {
-  readonly code: ConsensusErrorCode
+export class ConsensusError extends CodedError<ConsensusErrorCode> {
+  override readonly name = 'ConsensusError'
   readonly action: PeerAction
-  readonly detail: Record<string, unknown> | undefined
   constructor(code: ConsensusErrorCode, message: string, detail?: Record<string, unknown>) {
-    super(`${code}: ${message}`)
-    this.name = 'ConsensusError'
-    this.code = code
+    super(code, message, detail)
     this.action = PEER_ACTION[code]
-    this.detail = detail
   }
 }
 

@@ -32,15 +32,27 @@ export const CoreErrorCode = {
 } as const
 export type CoreErrorCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode]
 
-export class CoreError extends Error {
-  readonly code: CoreErrorCode
+/**
+ * What every module's typed error shares: a stable code, the message prefixed with it
+ * (`CODE: detail`) and an optional payload. Each module extends it with its own code set and
+ * name (CoreError here; ClientError, ConsensusError, BenchError).
+ */
+export class CodedError<C extends string> extends Error {
+  readonly code: C
   readonly detail: Record<string, unknown> | undefined
-  constructor(code: CoreErrorCode, message: string, detail?: Record<string, unknown>) {
+  constructor(code: C, message: string, detail?: Record<string, unknown>) {
     super(`${code}: ${message}`)
-    this.name = 'CoreError'
     this.code = code
     this.detail = detail
   }
+  /** The message without the code prefix. */
+  get reason(): string {
+    return this.message.slice(this.code.length + 2)
+  }
+}
+
+export class CoreError extends CodedError<CoreErrorCode> {
+  override readonly name = 'CoreError'
 }
 
 export function isCoreError(e: unknown, code?: CoreErrorCode): e is CoreError {
