@@ -395,28 +395,8 @@ class Simulation {
         local.push({ type: 'block-proposal', height: o.height, round: o.round, blockHash: hash })
         return
       }
-      case 'sign-proposal': {
-        try {
-          const proposal = node.pv!.signProposal(o.proposal)
-          this.broadcast(node, { type: 'proposal', proposal })
-          local.push({ type: 'proposal', proposal })
-        } catch (e) {
-          if (!isConsensusError(e, 'SIGN_CONFLICT')) throw e
-          this.signRefusals++
-        }
-        return
-      }
-      case 'sign-vote': {
-        try {
-          const vote = node.pv!.signVote(o.vote)
-          this.broadcast(node, { type: 'vote', vote })
-          local.push({ type: 'vote', vote })
-        } catch (e) {
-          if (!isConsensusError(e, 'SIGN_CONFLICT')) throw e
-          this.signRefusals++
-        }
-        return
-      }
+      case 'sign-proposal': this.signOwn(node, local, () => ({ type: 'proposal', proposal: node.pv!.signProposal(o.proposal) })); return
+      case 'sign-vote': this.signOwn(node, local, () => ({ type: 'vote', vote: node.pv!.signVote(o.vote) })); return
       case 'broadcast-proposal': this.broadcast(node, { type: 'proposal', proposal: o.proposal }); return
       case 'broadcast-vote': this.broadcast(node, { type: 'vote', vote: o.vote }); return
       case 'broadcast-commit': this.broadcast(node, { type: 'commit-certificate', certificate: o.certificate }); return
@@ -456,6 +436,20 @@ class Simulation {
         this.violate('rejected', `#${node.endpoint} rejected an honest message: ${o.error.message}`)
         return
     }
+  }
+
+  /** Signs with the node's PrivValidator, then sends the message to all and to itself; a refusal to double-sign is counted. */
+  private signOwn(node: SimNode, local: ConsensusInput[], sign: () => ConsensusInput): void {
+    let signed: ConsensusInput
+    try {
+      signed = sign()
+    } catch (e) {
+      if (!isConsensusError(e, 'SIGN_CONFLICT')) throw e
+      this.signRefusals++
+      return
+    }
+    this.broadcast(node, signed)
+    local.push(signed)
   }
 
   private broadcast(from: SimNode, input: ConsensusInput): void {
