@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isClientError } from './errors.ts'
-import { createLimiter, hashFile, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS } from './image-hash.ts'
+import { createLimiter, fingerprintOf, hashFile, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS } from './image-hash.ts'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
@@ -49,6 +49,15 @@ test('folders are walked recursively in a stable order, with an extension filter
   const named = await listImageFiles([join(root, 'a/notes.txt'), join(root, 'a'), join(root, 'a/chest-1.jpeg')], { extensions: ['jpeg'] })
   assert.deepEqual(named.map((f) => f.slice(root.length + 1)), ['a/notes.txt', 'a/chest-1.jpeg'])
   await assert.rejects(listImageFiles([join(root, 'nope')]), (e) => isClientError(e, 'FILE_NOT_FOUND'))
+})
+
+test('fingerprintOf passes a fingerprint through and hashes a path', async () => {
+  const { root, contents } = await tree()
+  const p = join(root, 'a/chest-1.jpeg')
+  assert.equal(await fingerprintOf(p), sha(contents.get(p)!))
+  const given = 'ab'.repeat(32)
+  assert.equal(await fingerprintOf(given), given)
+  await assert.rejects(fingerprintOf(join(root, 'missing.png')), (e) => isClientError(e, 'FILE_NOT_FOUND'))
 })
 
 test('hashImages hashes every file in order and reports progress', async () => {

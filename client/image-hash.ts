@@ -95,6 +95,14 @@ export async function hashFile(path: string): Promise<ImageFingerprint> {
   return { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
 }
 
+/**
+ * The fingerprint a command line names: given as 64 hex characters, or the SHA-256 of the file
+ * at that path. @throws ClientError FILE_NOT_FOUND, IO_ERROR
+ */
+export async function fingerprintOf(fingerprintOrPath: string): Promise<string> {
+  return isFingerprint(fingerprintOrPath) ? fingerprintOrPath : (await hashFile(fingerprintOrPath)).sha256
+}
+
 function normaliseExtensions(exts: readonly string[] | undefined): Set<string> | null {
   if (!exts || exts.length === 0) return null
   return new Set(exts.map((e) => (e.startsWith('.') ? e : '.' + e).toLowerCase()))

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs'
 import { fromHex } from '../../../core/hex.ts'
 import { AnchorJournal } from '../../anchor.ts'
 import { ClientError, ClientErrorCode } from '../../errors.ts'
-import { hashFile, isFingerprint } from '../../image-hash.ts'
+import { fingerprintOf } from '../../image-hash.ts'
 import { trustFromGenesis, trustFromKeys, verifyTxProof, type TrustedValidators, type VerifiedTxProof } from '../../proof.ts'
 import { XrayMethod } from '../../xray-contract.ts'
 import type { CommandContext } from '../context.ts'
@@ -65,7 +65,7 @@ export const verifyCommand: CommandSpec = {
   maxArgs: 1,
   async run(ctx, { positionals, values }) {
     const target = positionals[0]!
-    const sha256 = isFingerprint(target) ? target : (await hashFile(target)).sha256
+    const sha256 = await fingerprintOf(target)
     let txId = values.tx as string | undefined
     if (!txId && typeof values.journal === 'string') {
       const entry = (await AnchorJournal.open(values.journal)).get(sha256)

@@ -4,7 +4,7 @@
  */
 import { fromHex, toHex } from '../../../core/hex.ts'
 import { ClientError, ClientErrorCode, isClientError } from '../../errors.ts'
-import { hashFile, isFingerprint } from '../../image-hash.ts'
+import { fingerprintOf } from '../../image-hash.ts'
 import { openPersonalFieldText, sealPersonalField } from '../../personal-data.ts'
 import {
   grantArgs, parseCount, parseProfile, parseXrayRecord, parseXrayRecords, PERSONAL_FIELDS, recordArgs, revokeArgs, userTypeOf, XrayMethod,
@@ -54,10 +54,6 @@ export const revokeCommand: CommandSpec = {
     const sent = await submitTx(ctx, values, (b, gas) => b.call(contract, XrayMethod.removePermission, revokeArgs(user), gas))
     ctx.result(sent, () => renderSubmitted(sent))
   },
-}
-
-async function fingerprintOf(target: string): Promise<string> {
-  return isFingerprint(target) ? target : (await hashFile(target)).sha256
 }
 
 export const recordCommand: CommandSpec = {
