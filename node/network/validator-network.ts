@@ -603,12 +603,16 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
     this.handlers.set(topic, handler)
   }
 
-  private acceptGossipStream(stream: Stream, connection: Connection): void {
+  /** The validator behind an incoming stream; a stream from anyone else is aborted. */
+  private allowListedPeer(stream: Stream, connection: Connection): PeerState | undefined {
     const peer = this.peers.get(connection.remotePeer.toString())
-    if (!peer) {
-      stream.abort(new Error('peer not allow-listed'))
-      return
-    }
+    if (!peer) stream.abort(new Error('peer not allow-listed'))
+    return peer
+  }
+
+  private acceptGossipStream(stream: Stream, connection: Connection): void {
+    const peer = this.allowListedPeer(stream, connection)
+    if (!peer) return
     const decoder = new FrameDecoder(this.limits.maxGossipFrameBytes)
     stream.addEventListener('message', (evt: StreamMessageEvent) => {
       let bodies: Uint8Array[]
@@ -779,11 +783,8 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   }
 
   private acceptRequestStream(stream: Stream, connection: Connection): void {
-    const peer = this.peers.get(connection.remotePeer.toString())
-    if (!peer) {
-      stream.abort(new Error('peer not allow-listed'))
-      return
-    }
+    const peer = this.allowListedPeer(stream, connection)
+    if (!peer) return
     const decoder = new FrameDecoder(this.limits.maxRequestBytes)
     let received = false
     const timer = setTimeout(() => {
