@@ -1,11 +1,12 @@
 /**
  * Core benchmark (`npm run bench:core`): the costs that bound medchain's throughput.
  *
- *   core.tx.validate.node    createTxFromBytes + validateTxStateless (node:crypto verify)
+ *   core.tx.validate.node    createTxFromBytes + validateTxStateless (verify: libsodium first)
  *   core.tx.validate.noble   createTxFromBytes + chain id + verifyNoble (@noble/curves)
  *   core.tx.sign             createSignedTx (node:crypto; the key imported per call)
  *   core.ed25519.sign.node   createEd25519Signer: node:crypto, key imported once (what TxBuilder uses)
  *   core.ed25519.sign.noble  @noble/curves sign of a 32-byte id, for comparison
+ *   core.ed25519.verify      verify (libsodium first when sodium-native loads), and .openssl: OpenSSL alone
  *   core.sha256d.200B        sha256d of a 200-byte message
  *   core.merkle.root.1000    merkleRoot over 1,000 tx ids
  *   core.store.commit.<n>tx  ChainStore.commitBlock (LevelDB) for blocks of n KV_PUT txs, each with a
@@ -20,7 +21,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   blockHash, createBlock, createCommit, createTxFromBytes, encodeTrusted, merkleRoot, nextStateRoot, okReceipt, sha256, sha256d,
-  createEd25519Signer, signNoble, signVote, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verifyNoble, CoreError, CoreErrorCode, VoteType,
+  createEd25519Signer, signNoble, signVote, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verify, verifyNoble, verifyOpenSsl, hasFastVerify, CoreError, CoreErrorCode, VoteType,
   type Block, type BlockHeader, type SignedTx, type StateWrite,
 } from '../core/index.ts'
 import { kvPutTx, testKeyPair, testValidators, TEST_CHAIN_ID } from '../core/test-fixtures.ts'
@@ -67,6 +68,14 @@ measure('core.tx.sign', 'createSignedTx (node:crypto, key per call)', 'tx', POOL
   measure('core.ed25519.sign.node', 'createEd25519Signer sign of a 32-byte id', 'sig', ids.length, () => { for (const id of ids) signer.sign(id) })
   const nobleIds = ids.slice(0, 500)
   measure('core.ed25519.sign.noble', '@noble/curves sign of a 32-byte id', 'sig', nobleIds.length, () => { for (const id of nobleIds) signNoble(id, SENDERS[0]!.secretKey) })
+  const signed = ids.map((id) => ({ id, sig: signer.sign(id) }))
+  const pk = SENDERS[0]!.publicKey
+  measure('core.ed25519.verify', `verify of a 32-byte id (${hasFastVerify ? 'libsodium first' : 'OpenSSL: sodium-native not loaded'})`, 'sig', signed.length, () => {
+    for (const s of signed) if (!verify(s.sig, s.id, pk)) throw new Error('bench signature refused')
+  })
+  measure('core.ed25519.verify.openssl', 'verifyOpenSsl of a 32-byte id (node:crypto alone)', 'sig', signed.length, () => {
+    for (const s of signed) if (!verifyOpenSsl(s.sig, s.id, pk)) throw new Error('bench signature refused')
+  })
 }
 
 // ---- transaction validation ---------------------------------------------------------------
@@ -74,7 +83,7 @@ measure('core.tx.sign', 'createSignedTx (node:crypto, key per call)', 'tx', POOL
   const bytes = pool.slice(0, 5000).map((t) => t.bytes)
   // warm the public-key validity caches (a node sees the same senders again and again)
   for (const s of SENDERS) { verifyNoble(new Uint8Array(64), new Uint8Array(0), s.publicKey) }
-  measure('core.tx.validate.node', 'createTxFromBytes + validateTxStateless (node:crypto)', 'tx', bytes.length, () => {
+  measure('core.tx.validate.node', 'createTxFromBytes + validateTxStateless (verify)', 'tx', bytes.length, () => {
     for (const b of bytes) validateTxStateless(createTxFromBytes(b), TEST_CHAIN_ID)
   })
   const nobleBytes = bytes.slice(0, 1500)

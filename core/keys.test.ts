@@ -8,8 +8,10 @@ import { isCoreError } from './errors.ts'
 import { sha256 } from './hash.ts'
 import { fromHex, toHex, utf8 } from './hex.ts'
 import {
-  addressFromPublicKey, assertValidPublicKey, createEd25519Signer, formatAddress, generateKeyPair, keyPairFromSecretKey, parseAddress, sign, signNoble, verify, verifyNoble,
+  addressFromPublicKey, assertValidPublicKey, createEd25519Signer, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
+  verify, verifyNoble, verifyOpenSsl,
 } from './keys.ts'
+import { createRequire } from 'node:module'
 
 const rfc = JSON.parse(readFileSync(new URL('./vectors/rfc8032.json', import.meta.url), 'utf8')) as {
   vectors: { name: string; secretKey: string; publicKey: string; message: string; signature: string }[]
@@ -45,13 +47,22 @@ const nobleStrictRaw = (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boole
   try { return ed25519.verify(sig, msg, pk, { zip215: false }) } catch { return false }
 }
 
-/** Every verdict of our two verifiers must agree; returns the common verdict. */
+/** Every verdict of our verifiers (libsodium-first, OpenSSL alone, noble) must agree; returns the common verdict. */
 function bothVerify(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array, label: string): boolean {
   const a = verify(sig, msg, pk)
-  const b = verifyNoble(sig, msg, pk)
-  assert.equal(a, b, `verify and verifyNoble disagree on ${label}`)
+  assert.equal(verifyNoble(sig, msg, pk), a, `verify and verifyNoble disagree on ${label}`)
+  assert.equal(verifyOpenSsl(sig, msg, pk), a, `verify and verifyOpenSsl disagree on ${label}`)
   return a
 }
+/** libsodium alone (sodium-native), without our key rules, or undefined where it is not installed. */
+const sodiumRaw = ((): ((sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean) | undefined => {
+  try {
+    const sodium = createRequire(import.meta.url)('sodium-native') as { crypto_sign_verify_detached(s: Uint8Array, m: Uint8Array, k: Uint8Array): boolean }
+    return (sig, msg, pk) => sodium.crypto_sign_verify_detached(sig, msg, pk)
+  } catch {
+    return undefined
+  }
+})()
 
 const seeds = Array.from({ length: 12 }, (_, i) => sha256(utf8.encode(`keys-test-seed-${i}`)))
 const messages = [new Uint8Array(0), utf8.encode('x'), sha256(utf8.encode('image')), new Uint8Array(1000).fill(0xab)]
@@ -300,4 +311,42 @@ test('addressFromPublicKey is memoised, and every caller gets its own copy', () 
   first.fill(0) // a caller scribbling on its copy must not change the next answer
   assert.equal(formatAddress(addressFromPublicKey(pk)), protocol.address.address)
   assert.notEqual(addressFromPublicKey(pk), addressFromPublicKey(pk))
+})
+
+test('the libsodium fast path is present on linux-x64 (sodium-native ships a prebuilt addon there)', () => {
+  if (process.platform === 'linux' && process.arch === 'x64') assert.equal(hasFastVerify, true, 'sodium-native did not load: verify runs on OpenSSL alone (slower, same verdicts)')
+  assert.equal(hasFastVerify, sodiumRaw !== undefined)
+})
+
+test('R = the identity with the equation holding: OpenSSL, libsodium, verify and verifyNoble all refuse it', () => {
+  // The key holder can sign with R = the identity (small order, yet torsion-free): S = k·a makes
+  // SB = kA = R + kA hold exactly, so both equations pass. OpenSSL refuses it anyway, and
+  // verifyNoble once accepted it (it only refused an R with a torsion component).
+  const kp = keyPairFromSecretKey(seeds[5]!)
+  const { scalar: a } = ed25519.utils.getExtendedPublicKey(kp.secretKey)
+  const msg = utf8.encode('identity R')
+  const R = Point.ZERO.toBytes()
+  const sig = cat(R, le32((challenge(R, kp.publicKey, msg) * a) % L))
+  assert.equal(nobleStrictRaw(sig, msg, kp.publicKey), true, 'raw noble accepts')
+  assert.equal(opensslVerify(sig, msg, kp.publicKey), false, 'raw OpenSSL refuses')
+  if (sodiumRaw) assert.equal(sodiumRaw(sig, msg, kp.publicKey), false, 'raw libsodium refuses')
+  assert.equal(bothVerify(sig, msg, kp.publicKey, 'identity R'), false)
+})
+
+test('libsodium never accepts what OpenSSL refuses (its yes is final in verify)', () => {
+  if (!sodiumRaw) return
+  let state = 0x2545f491
+  const next = (): number => { state ^= state << 13; state ^= state >>> 17; state ^= state << 5; return state >>> 0 }
+  let accepted = 0
+  for (let i = 0; i < 300; i++) {
+    const kp = keyPairFromSecretKey(seeds[i % seeds.length]!)
+    const msg = utf8.encode(`sodium ${i}`)
+    const sig = new Uint8Array(sign(msg, kp.secretKey))
+    if (i % 3 !== 0) sig[next() % 64]! ^= 1 << (next() % 8)
+    const s = sodiumRaw(sig, msg, kp.publicKey)
+    if (s) accepted++
+    assert.ok(!s || opensslVerify(sig, msg, kp.publicKey), `case ${i}: libsodium accepts, OpenSSL refuses`)
+    assert.equal(bothVerify(sig, msg, kp.publicKey, `sodium ${i}`), opensslVerify(sig, msg, kp.publicKey))
+  }
+  assert.ok(accepted >= 100, `the untampered signatures are accepted (${accepted})`)
 })

@@ -10,13 +10,22 @@
  * enforce the same rule: noble runs with `zip215: false` (RFC 8032 strict), and small-order or
  * non-canonical public keys, and keys with a small-order component, are refused before any
  * signature is checked. noble checks the cofactored equation and OpenSSL the cofactorless one, so
- * `verifyNoble` also refuses an R with a small-order component: with that, both paths accept
- * exactly the same signatures (see keys.test.ts for the vectors).
+ * `verifyNoble` also refuses an R with a small-order component, and an R of small order (the
+ * identity, which OpenSSL refuses): with that, both paths accept exactly the same signatures
+ * (see keys.test.ts for the vectors).
+ *
+ * Verification speed: when the optional native addon sodium-native (libsodium) loads, `verify`
+ * asks it first: ~37 µs against OpenSSL's ~63 µs here, and a validator spends about a third of
+ * its CPU verifying votes and txs. libsodium accepts a subset of what OpenSSL accepts (the same
+ * cofactorless equation and canonical S, plus it refuses a small-order R and non-canonical or
+ * small-order keys), so its yes is final and its no is settled by OpenSSL: the rule stays
+ * OpenSSL's exactly, valid signatures take the fast path, a bad one costs both checks.
  *
  * Address rule: address = the first 20 bytes of SHA-256(domainTag('address') || publicKey),
  * shown as `mc` followed by 40 lowercase hex characters.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
+import { createRequire } from 'node:module'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { CoreError, CoreErrorCode } from './errors.ts'
 import { domainTag, sha256 } from './hash.ts'
@@ -142,11 +151,29 @@ function isValidPublicKeyCached(publicKey: Uint8Array): boolean {
   return ok
 }
 
-/** Verifies with node:crypto under the rule above. Never throws on bad input: returns false. */
-export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+type RawVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+
+/** libsodium's verify from sodium-native, or undefined where the addon is not installed or does not load. */
+function loadSodiumVerify(): RawVerifier | undefined {
+  try {
+    const sodium = createRequire(import.meta.url)('sodium-native') as { crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean }
+    return (signature, message, publicKey) => sodium.crypto_sign_verify_detached(signature, message, publicKey)
+  } catch {
+    return undefined
+  }
+}
+const sodiumVerify = loadSodiumVerify()
+
+/** Whether `verify` has libsodium's fast path on this machine (false: OpenSSL alone, same verdicts). */
+export const hasFastVerify = sodiumVerify !== undefined
+
+function signatureInputsOk(signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false
-  if (!isValidPublicKeyCached(publicKey)) return false
+  return isValidPublicKeyCached(publicKey)
+}
+
+function opensslVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   try {
     return nodeVerify(null, message, publicKeyObject(publicKey), signature)
   } catch {
@@ -154,17 +181,30 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
+/** Verifies under the rule above (libsodium first when present, see above). Never throws on bad input: returns false. */
+export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!signatureInputsOk(signature, publicKey)) return false
+  if (sodiumVerify !== undefined && message instanceof Uint8Array && sodiumVerify(signature, message, publicKey)) return true
+  return opensslVerify(signature, message, publicKey)
+}
+
+/** The same verdict on node:crypto (OpenSSL) alone: the reference `verify` must match, and the cross-check. */
+export function verifyOpenSsl(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  return signatureInputsOk(signature, publicKey) && opensslVerify(signature, message, publicKey)
+}
+
 /** The same rule on @noble/curves, for places without node:crypto and for cross-checks. */
 export function verifyNoble(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) return false
-  if (!isValidPublicKeyCached(publicKey)) return false
+  if (!signatureInputsOk(signature, publicKey)) return false
   try {
     if (!ed25519.verify(signature, message, publicKey, { zip215: false })) return false
     // noble checks the cofactored equation [8]SB = [8]R + [8]kA; OpenSSL the cofactorless
     // SB = R + kA. With A torsion-free (assertValidPublicKey), they agree exactly when R has no
     // torsion component, so refuse such R here (only reached for signatures noble accepted).
-    return ed25519.Point.fromBytes(signature.subarray(0, 32), false).isTorsionFree()
+    // OpenSSL (and libsodium) also refuse an R of small order, which leaves only the identity
+    // among torsion-free points: refused too (keys.test.ts builds such a signature).
+    const R = ed25519.Point.fromBytes(signature.subarray(0, 32), false)
+    return R.isTorsionFree() && !R.isSmallOrder()
   } catch {
     return false
   }
