@@ -39,12 +39,18 @@ export type ConsensusOutput =
    * block's contents) and feed it back as a `proposal` input. If it is refused, drop it.
    */
   | { readonly type: 'sign-proposal'; readonly proposal: UnsignedProposal }
-  /** Sign with PrivValidator.signVote; if it succeeds, broadcast it and feed it back as a `vote` input. */
-  | { readonly type: 'sign-vote'; readonly vote: UnsignedVote }
+  /**
+   * Sign with PrivValidator.signVote; if it succeeds, broadcast it and feed it back as a `vote`
+   * input. With `sendTo` (vote routing) send it to that validator only, the round's collector,
+   * or to everyone if that validator cannot be reached now.
+   */
+  | { readonly type: 'sign-vote'; readonly vote: UnsignedVote; readonly sendTo?: number }
   /** Send an already signed proposal again (re-broadcast). */
   | { readonly type: 'broadcast-proposal'; readonly proposal: Proposal }
   /** Send an already signed vote (own re-broadcast, or the proof-of-lock prevotes that accompany a re-proposal). */
   | { readonly type: 'broadcast-vote'; readonly vote: Vote }
+  /** As the round's collector (vote routing): send these votes, a quorum for one block, to everyone in one message. */
+  | { readonly type: 'broadcast-votes'; readonly votes: readonly Vote[] }
   /** Send a commit certificate (helps validators that missed the precommits). */
   | { readonly type: 'broadcast-commit'; readonly certificate: CommitCertificate }
   /** Obtain the block (fetch it by hash if needed), execute it and answer with `block-validated`. */

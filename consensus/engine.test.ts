@@ -375,3 +375,71 @@ test('engine: bad configuration is refused', () => {
   assert.throws(() => createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: { proposeMs: -1 } }), /BAD_CONFIG/)
   assert.throws(() => engine(0).handle({ type: 'start-height', height: 0 }), /BAD_INPUT/)
 })
+
+test('engine: vote routing: votes for a block go to the collector with a fallback timer; nil votes and unrouted engines go to all', () => {
+  const routed = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: { ...TIMEOUTS, voteFallbackMs: 300 }, routeVotes: true })
+  feed(routed, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) })
+  let outs = feed(routed, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+  assert.deepEqual(only(outs, 'sign-vote').map((o) => o.sendTo), [1], 'the prevote for X goes to the round-0 proposer, #1')
+  assert.deepEqual(only(outs, 'schedule-timeout').map((o) => [o.step, o.round, o.durationMs]), [['vote-fallback', 0, 300]])
+  // A nil prevote (here: the block is invalid) goes to everyone, without a fallback timer.
+  const nil = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS, routeVotes: true })
+  feed(nil, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) })
+  outs = feed(nil, { type: 'block-validated', height: 1, blockHash: X, valid: false })
+  assert.deepEqual(only(outs, 'sign-vote').map((o) => [o.vote.blockHash.length, o.sendTo]), [[0, undefined]])
+  assert.equal(only(outs, 'schedule-timeout').filter((o) => o.step === 'vote-fallback').length, 0)
+  // Routing is off by default.
+  const plain = engine(0)
+  outs = feed(plain, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) }, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+  assert.deepEqual(only(outs, 'sign-vote').map((o) => o.sendTo), [undefined])
+  assert.equal(only(outs, 'schedule-timeout').filter((o) => o.step === 'vote-fallback').length, 0)
+})
+
+test('engine: vote routing: the collector hands each quorum on once, as verified votes for one block', () => {
+  const e = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 1, timeouts: TIMEOUTS, routeVotes: true })
+  feed(e, { type: 'start-height', height: 1 }, { type: 'block-proposal', height: 1, round: 0, blockHash: X }, { type: 'proposal', proposal: proposal(0, X) })
+  let outs = feed(e, ...votes(prevote(1, 0, X), prevote(0, 0, X)))
+  assert.equal(only(outs, 'broadcast-votes').length, 0, 'no quorum yet')
+  outs = feed(e, ...votes(prevote(3, 0, X)))
+  const [prevotes] = only(outs, 'broadcast-votes')
+  assert.ok(prevotes)
+  assert.deepEqual(prevotes.votes.map((v) => [v.type, v.validatorIndex]).sort(), [[VoteType.PREVOTE, 0], [VoteType.PREVOTE, 1], [VoteType.PREVOTE, 3]])
+  for (const v of prevotes.votes) assert.deepEqual(v.blockHash, X)
+  assert.equal(only(feed(e, ...votes(prevote(2, 0, X))), 'broadcast-votes').length, 0, 'a vote beyond the quorum is not handed on again')
+  outs = feed(e, ...votes(precommit(1, 0, X), precommit(0, 0, X), precommit(2, 0, X)))
+  const [precommits] = only(outs, 'broadcast-votes')
+  assert.ok(precommits, 'the precommit quorum is handed on too (receivers commit on it)')
+  verifyCommit(CHAIN, set, createCommit(1, 0, X, [...precommits.votes]), 1, X)
+  assert.equal(only(outs, 'commit').length, 1)
+  // A validator that is not the round's proposer gathers nothing.
+  const other = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS, routeVotes: true })
+  feed(other, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) }, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+  outs = feed(other, ...votes(prevote(0, 0, X), prevote(1, 0, X), prevote(3, 0, X)))
+  assert.equal(only(outs, 'broadcast-votes').length, 0)
+})
+
+test('engine: vote routing: the fallback timer sends our votes to all only while the round is undecided', () => {
+  const start = (): ConsensusEngine => {
+    const e = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 0, timeouts: TIMEOUTS, routeVotes: true })
+    feed(e, { type: 'start-height', height: 1 }, { type: 'proposal', proposal: proposal(0, X) }, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+    feed(e, ...votes(prevote(0, 0, X)))
+    return e
+  }
+  const fallback: ConsensusInput = { type: 'timeout', height: 1, round: 0, step: 'vote-fallback' }
+  // The collector withheld the prevotes: ours goes to everyone.
+  const stuck = start()
+  assert.deepEqual(only(feed(stuck, fallback), 'broadcast-vote').map((o) => [o.vote.type, o.vote.validatorIndex]), [[VoteType.PREVOTE, 0]])
+  // After precommitting, both of our votes go.
+  feed(stuck, ...votes(prevote(1, 0, X), prevote(2, 0, X)), ...votes(precommit(0, 0, X)))
+  assert.equal(stuck.status().step, 'precommit')
+  assert.deepEqual(only(feed(stuck, fallback), 'broadcast-vote').map((o) => o.vote.type), [VoteType.PREVOTE, VoteType.PRECOMMIT])
+  // Decided: nothing to send.
+  feed(stuck, ...votes(precommit(1, 0, X), precommit(2, 0, X)))
+  assert.equal(stuck.status().step, 'decided')
+  assert.deepEqual(feed(stuck, fallback), [])
+  // A later round: the old round's timer is stale.
+  const moved = start()
+  feed(moved, { type: 'timeout', height: 1, round: 0, step: 'prevote' }, ...votes(precommit(1, 0, NIL), precommit(2, 0, NIL), precommit(3, 0, NIL)), { type: 'timeout', height: 1, round: 0, step: 'precommit' })
+  assert.equal(moved.status().round, 1)
+  assert.deepEqual(feed(moved, fallback), [])
+})

@@ -25,6 +25,9 @@
  * - validValue/validRound also follow a polka of an earlier round seen late (see updateValidValue).
  * - A restarted validator resumes a height at the round it last signed, with the lock it last
  *   signed (PrivValidator.resumePoint): locks survive crashes, see priv-validator.ts.
+ * - Vote routing (config.routeVotes): votes for a block go to the round's proposer, which hands
+ *   each quorum on in one message; a `vote-fallback` timer sends our votes to all if the round
+ *   stays undecided (README.md). Only delivery changes, not what is signed or counted.
  */
 import { VoteType, createCommit, verifyCommit, voteSignBytes, type CommitCertificate, type Vote } from '../core/commit.ts'
 import { bytesEqual, toHex } from '../core/hex.ts'
@@ -88,6 +91,7 @@ export class ConsensusEngine {
   readonly timeouts: TimeoutConfig
   readonly limits: ConsensusLimits
   private readonly verifySignature: SignatureVerifier
+  private readonly routeVotes: boolean
   private readonly n: number
   /** Distinct validators that include at least one honest one: n - quorum + 1 (f + 1 in bft mode). */
   private readonly honestWitness: number
@@ -135,6 +139,7 @@ export class ConsensusEngine {
     this.timeouts = resolveTimeouts(config.timeouts)
     this.limits = resolveLimits(config.limits)
     this.verifySignature = config.verifySignature ?? verify
+    this.routeVotes = config.routeVotes === true
     this.n = n
     this.honestWitness = n - set.quorum + 1
     // Constructing one VoteSet validates size and quorum early.
@@ -315,6 +320,8 @@ export class ConsensusEngine {
     else if (result.kind !== 'added') return
     this.noteRound(i, vote.round)
     if (vote.blockHash.length > 0 && set.count(vote.blockHash) === set.quorum) {
+      // Vote routing: the round's collector hands the quorum it gathered to everyone at once.
+      if (this.isCollector(vote.round)) out.push({ type: 'broadcast-votes', votes: set.votesFor(vote.blockHash) })
       if (vote.type === VoteType.PRECOMMIT) this.candidates.push({ round: vote.round, blockHash: vote.blockHash, certificate: undefined })
       else this.polkas.push({ round: vote.round, blockHash: vote.blockHash })
       // A polka or a commit quorum for a block we have not seen: ask the node to fetch and check it.
@@ -380,6 +387,10 @@ export class ConsensusEngine {
       return
     }
     if (round !== this.round || this.step === 'decided') return
+    if (step === 'vote-fallback') {
+      this.sendOwnVotesToAll(out)
+      return
+    }
     switch (step) {
       case 'propose': // line 57
         if (this.step === 'propose') this.prevote(NIL, out)
@@ -540,10 +551,29 @@ export class ConsensusEngine {
 
   private emitVote(type: VoteType, blockHash: Uint8Array, out: ConsensusOutput[]): void {
     if (this.myIndex === null) return
-    out.push({
-      type: 'sign-vote',
-      vote: Object.freeze({ type, height: this.height, round: this.round, blockHash: new Uint8Array(blockHash), validatorIndex: this.myIndex }),
-    })
+    const vote = Object.freeze({ type, height: this.height, round: this.round, blockHash: new Uint8Array(blockHash), validatorIndex: this.myIndex })
+    // Vote routing: a vote for a block goes to the collector only, with a fallback timer in case
+    // the collector never hands the quorum on. Nil votes go to everyone: they are what moves a
+    // round past a proposer that is down, and that proposer is also the collector.
+    const collector = proposerIndex(this.validatorSet, this.height, this.round)
+    if (this.routeVotes && blockHash.length > 0 && collector !== this.myIndex) {
+      out.push({ type: 'sign-vote', vote, sendTo: collector })
+      this.schedule('vote-fallback', this.round, out)
+    } else {
+      out.push({ type: 'sign-vote', vote })
+    }
+  }
+
+  /** Vote routing: this node gathers the round's votes for a block (it is the round's proposer). */
+  private isCollector(round: number): boolean {
+    return this.routeVotes && this.myIndex !== null && proposerIndex(this.validatorSet, this.height, round) === this.myIndex
+  }
+
+  /** The vote-fallback timer fired in an undecided round: our votes of the round go to everyone. */
+  private sendOwnVotesToAll(out: ConsensusOutput[]): void {
+    const rs = this.rounds.get(this.round)
+    if (!rs || this.myIndex === null) return
+    for (const v of [rs.prevotes.voteOf(this.myIndex), rs.precommits.voteOf(this.myIndex)]) if (v) out.push({ type: 'broadcast-vote', vote: v })
   }
 
   // ---- gossip support ---------------------------------------------------------------------

@@ -46,7 +46,8 @@ test('wire: every message kind round-trips', () => {
   const p: Proposal = pvs[0]!.signProposal({ height: 4, round: 0, polRound: -1, blockHash: X, proposerIndex: 0 })
   const v = signVote(CHAIN, { type: VoteType.PRECOMMIT, height: 4, round: 0, blockHash: X, validatorIndex: 2 }, secrets[2]!)
   const c = createCommit(4, 0, X, [0, 1, 2].map((i) => signVote(CHAIN, { type: VoteType.PRECOMMIT, height: 4, round: 0, blockHash: X, validatorIndex: i }, secrets[i]!)))
-  for (const m of [{ kind: 'proposal', proposal: p }, { kind: 'vote', vote: v }, { kind: 'commit', certificate: c }] as const) {
+  const bundle = [0, 1, 3].map((i) => signVote(CHAIN, { type: VoteType.PREVOTE, height: 4, round: 0, blockHash: X, validatorIndex: i }, secrets[i]!))
+  for (const m of [{ kind: 'proposal', proposal: p }, { kind: 'vote', vote: v }, { kind: 'votes', votes: bundle }, { kind: 'commit', certificate: c }] as const) {
     const back = decodeConsensusMessage(encodeConsensusMessage(m), 4)
     assert.ok(Buffer.from(encodeConsensusMessage(back)).equals(Buffer.from(encodeConsensusMessage(m))))
     assert.equal(back.kind, m.kind)
@@ -63,6 +64,12 @@ test('wire: size caps, unknown kinds and garbage are typed errors that say penal
     [encodeTrusted(['vote', [3, 1, 0, X, 0, new Uint8Array(64)]]), 'BAD_MESSAGE'],
     [encodeTrusted(['vote', [1, 0, 0, X, 0, new Uint8Array(64)]]), 'BAD_MESSAGE'],
     [encodeTrusted(['commit', [1, 0, X, Array.from({ length: 5 }, (_, i) => [i, new Uint8Array(64)])]]), 'BAD_MESSAGE'],
+    // vote bundles: empty, more votes than validators, a malformed vote inside, not a list
+    [encodeTrusted(['votes', []]), 'BAD_MESSAGE'],
+    [encodeTrusted(['votes', Array.from({ length: 5 }, (_, i) => [1, 1, 0, X, i % 4, new Uint8Array(64)])]), 'BAD_MESSAGE'],
+    [encodeTrusted(['votes', [[1, 1, 0, X, 0, new Uint8Array(64)], [1, 1, 0, new Uint8Array(31), 1, new Uint8Array(64)]]]), 'BAD_MESSAGE'],
+    [encodeTrusted(['votes', [1, 1, 0, X, 0, new Uint8Array(64)]]), 'BAD_MESSAGE'],
+    [encodeTrusted(['votes', Array.from({ length: 4 }, (_, i) => [1, 1, 0, new Uint8Array(200), i, new Uint8Array(64)])]), 'MESSAGE_TOO_LARGE'],
   ]
   for (const [bytes, code] of cases) {
     assert.throws(() => decodeConsensusMessage(bytes, 4), (e) => isConsensusError(e, code as never) && e.action === 'penalise', code)

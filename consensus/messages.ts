@@ -9,11 +9,11 @@
  * no "+1" shift to remember on either side. Decoders accept exactly -1 or 0 <= polRound < round.
  *
  * Wire form of every consensus message: encode([kind, raw]) with kind 'proposal' | 'vote' |
- * 'commit'; `decodeConsensusMessage` checks size, shape and field ranges (not signatures: the
+ * 'votes' (a collector's quorum, 1 to n votes: [raw, …]) | 'commit'; `decodeConsensusMessage` checks size, shape and field ranges (not signatures: the
  * engine does that, because it knows the validator set and skips duplicates before verifying).
  */
 import {
-  asArray, asBytes, asUint, decode, encodeTrusted, type CanonicalValue,
+  asArray, asBytes, asList, asUint, decode, encodeTrusted, type CanonicalValue,
 } from '../core/encoding.ts'
 import { SIGNATURE_LENGTH, verify } from '../core/keys.ts'
 import {
@@ -103,19 +103,29 @@ export function checkVoteShape(v: Vote): void {
 export type ConsensusMessage =
   | { readonly kind: 'proposal'; readonly proposal: Proposal }
   | { readonly kind: 'vote'; readonly vote: Vote }
+  | { readonly kind: 'votes'; readonly votes: readonly Vote[] }
   | { readonly kind: 'commit'; readonly certificate: CommitCertificate }
 
 /** Largest proposal or vote on the wire (fields are fixed-size; generous headroom). */
 export const MAX_VOTE_MESSAGE_BYTES = 256
 /** A commit certificate holds at most one [index, signature] pair per validator. */
-export function maxMessageBytes(validatorCount: number): number {
+function maxCommitMessageBytes(validatorCount: number): number {
   return 256 + validatorCount * 80
+}
+/** A vote bundle holds at most one vote per validator. */
+function maxVotesMessageBytes(validatorCount: number): number {
+  return 16 + validatorCount * MAX_VOTE_MESSAGE_BYTES
+}
+/** Largest consensus message of any kind for a set of `validatorCount`. */
+export function maxMessageBytes(validatorCount: number): number {
+  return Math.max(maxCommitMessageBytes(validatorCount), maxVotesMessageBytes(validatorCount))
 }
 
 export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
   switch (m.kind) {
     case 'proposal': return encodeTrusted(['proposal', proposalRaw(m.proposal)])
     case 'vote': return encodeTrusted(['vote', voteRaw(m.vote)])
+    case 'votes': return encodeTrusted(['votes', m.votes.map(voteRaw)])
     case 'commit': return encodeTrusted(['commit', commitRaw(m.certificate)])
   }
 }
@@ -132,8 +142,9 @@ export function decodeConsensusMessage(bytes: Uint8Array, validatorCount: number
     const r = asArray(decode(bytes, limit), 2, 'consensus message')
     const kind = r[0]
     const body = r[1] as CanonicalValue
-    if (kind !== 'commit' && bytes.length > MAX_VOTE_MESSAGE_BYTES) {
-      throw new ConsensusError(ConsensusErrorCode.MESSAGE_TOO_LARGE, `${String(kind)} message of ${bytes.length} bytes, the limit is ${MAX_VOTE_MESSAGE_BYTES}`)
+    const kindLimit = kind === 'commit' ? maxCommitMessageBytes(validatorCount) : kind === 'votes' ? maxVotesMessageBytes(validatorCount) : MAX_VOTE_MESSAGE_BYTES
+    if (bytes.length > kindLimit) {
+      throw new ConsensusError(ConsensusErrorCode.MESSAGE_TOO_LARGE, `${String(kind)} message of ${bytes.length} bytes, the limit is ${kindLimit}`)
     }
     switch (kind) {
       case 'proposal': return Object.freeze({ kind, proposal: proposalFromRaw(body) })
@@ -141,6 +152,16 @@ export function decodeConsensusMessage(bytes: Uint8Array, validatorCount: number
         const vote = voteFromRaw(body)
         checkVoteShape(vote)
         return Object.freeze({ kind, vote })
+      }
+      case 'votes': {
+        const raws = asList(body, 'votes', validatorCount)
+        if (raws.length === 0) bad('votes message is empty')
+        const votes = raws.map((raw) => {
+          const vote = voteFromRaw(raw)
+          checkVoteShape(vote)
+          return vote
+        })
+        return Object.freeze({ kind, votes: Object.freeze(votes) })
       }
       case 'commit': {
         const certificate = commitFromRaw(body, validatorCount)

@@ -330,7 +330,7 @@ class Simulation {
     node.pv = new PrivValidator({ chainId: SIM_CHAIN_ID, signer: validatorKey(node.validator).signer, store: node.store })
     node.engine = createConsensus({
       chainId: SIM_CHAIN_ID, validatorSet: this.set, myIndex: node.validator,
-      timeouts: this.s.timeouts, verifySignature: memoVerify,
+      timeouts: this.s.timeouts, verifySignature: memoVerify, routeVotes: this.s.routeVotes,
     })
     if (node.incarnation > 1) this.trace(`#${node.endpoint} restarts at height ${node.chain.length + 1}`)
     this.startHeight(node)
@@ -396,9 +396,10 @@ class Simulation {
         return
       }
       case 'sign-proposal': this.signOwn(node, local, () => ({ type: 'proposal', proposal: node.pv!.signProposal(o.proposal) })); return
-      case 'sign-vote': this.signOwn(node, local, () => ({ type: 'vote', vote: node.pv!.signVote(o.vote) })); return
+      case 'sign-vote': this.signOwn(node, local, () => ({ type: 'vote', vote: node.pv!.signVote(o.vote) }), o.sendTo); return
       case 'broadcast-proposal': this.broadcast(node, { type: 'proposal', proposal: o.proposal }); return
       case 'broadcast-vote': this.broadcast(node, { type: 'vote', vote: o.vote }); return
+      case 'broadcast-votes': this.broadcast(node, ...o.votes.map((vote): ConsensusInput => ({ type: 'vote', vote }))); return
       case 'broadcast-commit': this.broadcast(node, { type: 'commit-certificate', certificate: o.certificate }); return
       case 'validate-block':
         this.agenda.schedule(this.rng.int(1, 10), { kind: 'validate', node: node.endpoint, incarnation: node.incarnation, height: o.height, blockHash: o.blockHash })
@@ -438,8 +439,11 @@ class Simulation {
     }
   }
 
-  /** Signs with the node's PrivValidator, then sends the message to all and to itself; a refusal to double-sign is counted. */
-  private signOwn(node: SimNode, local: ConsensusInput[], sign: () => ConsensusInput): void {
+  /**
+   * Signs with the node's PrivValidator, then sends the message to all (or to the endpoints of
+   * validator `sendTo` only) and to itself; a refusal to double-sign is counted.
+   */
+  private signOwn(node: SimNode, local: ConsensusInput[], sign: () => ConsensusInput, sendTo?: number): void {
     let signed: ConsensusInput
     try {
       signed = sign()
@@ -448,21 +452,28 @@ class Simulation {
       this.signRefusals++
       return
     }
-    this.broadcast(node, signed)
+    if (sendTo === undefined) this.broadcast(node, signed)
+    else this.send(node, (to) => to.validator === sendTo, [signed])
     local.push(signed)
   }
 
-  private broadcast(from: SimNode, input: ConsensusInput): void {
+  /** Sends `inputs` to every other endpoint as one message: one delay, one loss draw. */
+  private broadcast(from: SimNode, ...inputs: ConsensusInput[]): void {
+    this.send(from, () => true, inputs)
+  }
+
+  private send(from: SimNode, wanted: (to: SimNode) => boolean, inputs: readonly ConsensusInput[]): void {
     const net = this.network
     const twinSide = this.twinSide(from)
     for (const to of this.nodes) {
-      if (to === from) continue
+      if (to === from || !wanted(to)) continue
       if (twinSide && !this.s.twins.includes(to.validator) && twinSide.has(to.endpoint) !== !from.isTwin) continue
       if (this.partitionSide && this.partitionSide.has(from.endpoint) !== this.partitionSide.has(to.endpoint)) continue
       if (net.lossRate > 0 && this.rng.chance(net.lossRate)) continue
       const copies = net.duplicateRate > 0 && this.rng.chance(net.duplicateRate) ? 2 : 1
       for (let c = 0; c < copies; c++) {
-        this.agenda.schedule(this.rng.int(net.minDelayMs, net.maxDelayMs), { kind: 'deliver', to: to.endpoint, input })
+        const delay = this.rng.int(net.minDelayMs, net.maxDelayMs)
+        for (const input of inputs) this.agenda.schedule(delay, { kind: 'deliver', to: to.endpoint, input })
       }
     }
   }

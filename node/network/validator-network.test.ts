@@ -155,6 +155,28 @@ test('4 networks form a mesh and deliver each broadcast exactly once per node', 
   }
 })
 
+test('sendTo reaches that validator only; false (nothing sent) when it cannot be reached', async () => {
+  const cluster = await startCluster(4, { relayTopics: ['vote'] })
+  try {
+    const { nets, keys } = cluster
+    await waitFor(() => meshReady(nets, () => 3), 'a full mesh')
+    const logs = nets.map((n) => recordMessages(n, ['vote', 'fence'], keys))
+    assert.equal(nets[0]!.sendTo(keys[2]!.publicKey, 'vote', utf8.encode('to-2')), true)
+    assert.equal(nets[0]!.sendTo(validatorKey(9).publicKey, 'vote', utf8.encode('x')), false, 'not a validator')
+    assert.equal(nets[0]!.sendTo(new Uint8Array(5), 'vote', utf8.encode('x')), false, 'not a public key')
+    assert.equal(nets[0]!.sendTo(keys[0]!.publicKey, 'vote', utf8.encode('x')), false, 'not to itself')
+    assert.equal(nets[0]!.sendTo(keys[1]!.publicKey, 'bad topic', utf8.encode('x')), false, 'refused locally')
+    nets[0]!.broadcast('fence', utf8.encode('f'))
+    await waitFor(() => logs.slice(1).every((l) => l.get('fence')!.length === 1), 'fences')
+    assert.deepEqual(logs.map((l) => l.get('vote')), [[], [], ['0:to-2'], []])
+    await nets[2]!.stop()
+    await waitFor(() => !nets[0]!.connectedPeers().some((k) => bytesEqual(k, keys[2]!.publicKey)), 'node 2 gone')
+    assert.equal(nets[0]!.sendTo(keys[2]!.publicKey, 'vote', utf8.encode('late')), false, 'a validator that is down')
+  } finally {
+    await cluster.stopAll()
+  }
+})
+
 test('relay topics reach a node whose direct link is missing, other topics do not', async () => {
   // links: 0-1 and 1-2 only (node 1 is dialled by both, knows no addresses itself)
   const cluster = await startCluster(3, { relayTopics: ['tx'], links: (i, j) => j === 1 && i !== 1 })

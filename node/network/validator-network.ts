@@ -190,6 +190,11 @@ export interface ValidatorNetwork {
   /** Add or update the address of an allow-listed validator and keep dialing it. */
   addPeer(peer: PeerAddress): void
   broadcast(topic: string, payload: Uint8Array): void
+  /**
+   * Sends to one validator only (no relay). False, with nothing sent, when that validator has no
+   * open gossip stream now or the message is refused: the caller then broadcasts instead.
+   */
+  sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean
   onMessage(topic: string, handler: MessageHandler): void
   handleRequests(handler: RequestHandler): void
   request(peerPublicKey: Uint8Array, payload: Uint8Array, opts?: RequestOptions): Promise<Uint8Array>
@@ -522,27 +527,52 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   // ---------------------------------------------------------------- gossip: sending
 
   broadcast(topic: string, payload: Uint8Array): void {
+    const frame = this.gossipFrame(topic, payload, () => (this.relayTopics.has(topic) ? this.unreachablePeers() : undefined))
+    if (!frame) return
+    this.broadcasts++
+    for (const peer of this.peers.values()) this.enqueue(peer, frame)
+  }
+
+  sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean {
+    let peer: PeerState | undefined
+    try {
+      peer = this.peers.get(peerIdFromValidatorPublicKey(peerPublicKey).toString())
+    } catch {
+      peer = undefined // not an Ed25519 public key: not a validator either
+    }
+    if (!peer || !peer.connected || !isWritable(peer.outStream)) return false
+    const frame = this.gossipFrame(topic, payload, () => undefined)
+    if (!frame) return false
+    this.enqueue(peer, frame)
+    return true
+  }
+
+  /**
+   * The checked, encoded gossip frame for an outgoing message (marked seen, so its echo is
+   * dropped), or undefined when it is refused. Sending is fire-and-forget: a refusal is logged
+   * and counted, never thrown into the caller's consensus step.
+   */
+  private gossipFrame(topic: string, payload: Uint8Array, relayTo: () => Uint8Array | undefined): Uint8Array | undefined {
     try {
       if (!this.running) return this.refuse('not started', topic)
       if (!isValidTopic(topic)) return this.refuse('bad topic', topic)
       if (!(payload instanceof Uint8Array)) return this.refuse('payload is not a Uint8Array', topic)
       if (payload.length > this.limits.maxGossipFrameBytes) return this.refuse('payload too large', topic)
-      const relayTo = this.relayTopics.has(topic) ? this.unreachablePeers() : undefined
-      const frame = encodeGossipFrame(topic, payload, relayTo)
+      const frame = encodeGossipFrame(topic, payload, relayTo())
       // receivers refuse bodies over their cap (and drop the stream): never send one
       if (frame.length - 4 > this.limits.maxGossipFrameBytes) return this.refuse('payload too large', topic)
       this.seen.add(gossipFrameId(frame))
-      this.broadcasts++
-      for (const peer of this.peers.values()) this.enqueue(peer, frame)
+      return frame
     } catch (err) {
-      // broadcast is fire-and-forget: log, never throw into the caller's consensus step
-      this.log.error({ topic, err: errorText(err) }, 'broadcast failed')
+      this.log.error({ topic, err: errorText(err) }, 'send failed')
+      return undefined
     }
   }
 
-  private refuse(reason: string, topic: unknown): void {
+  private refuse(reason: string, topic: unknown): undefined {
     this.broadcastsRefused++
-    this.log.warn({ topic, reason }, 'broadcast refused')
+    this.log.warn({ topic, reason }, 'send refused')
+    return undefined
   }
 
   /** Bitmap of validators we have no open gossip stream to, or undefined if there are none. */
