@@ -42,7 +42,8 @@ export type ConsensusOutput =
   /**
    * Sign with PrivValidator.signVote; if it succeeds, broadcast it and feed it back as a `vote`
    * input. With `sendTo` (vote routing) send it to that validator only, the round's collector,
-   * or to everyone if that validator cannot be reached now.
+   * or to everyone if that validator cannot be reached now; if `sendTo` is this node itself (it
+   * is the collector), send nothing: the vote leaves in its `broadcast-votes` bundle.
    */
   | { readonly type: 'sign-vote'; readonly vote: UnsignedVote; readonly sendTo?: number }
   /** Send an already signed proposal again (re-broadcast). */

@@ -397,8 +397,11 @@ test('engine: vote routing: votes for a block go to the collector with a fallbac
 
 test('engine: vote routing: the collector hands each quorum on once, as verified votes for one block', () => {
   const e = createConsensus({ chainId: CHAIN, validatorSet: set, myIndex: 1, timeouts: TIMEOUTS, routeVotes: true })
-  feed(e, { type: 'start-height', height: 1 }, { type: 'block-proposal', height: 1, round: 0, blockHash: X }, { type: 'proposal', proposal: proposal(0, X) })
-  let outs = feed(e, ...votes(prevote(1, 0, X), prevote(0, 0, X)))
+  feed(e, { type: 'start-height', height: 1 }, { type: 'block-proposal', height: 1, round: 0, blockHash: X })
+  let outs = feed(e, { type: 'proposal', proposal: proposal(0, X) })
+  assert.deepEqual(only(outs, 'sign-vote').map((o) => o.sendTo), [1], 'the collector keeps its own vote: it leaves in the bundle')
+  assert.deepEqual(only(outs, 'schedule-timeout').map((o) => o.step), ['vote-fallback'])
+  outs = feed(e, ...votes(prevote(1, 0, X), prevote(0, 0, X)))
   assert.equal(only(outs, 'broadcast-votes').length, 0, 'no quorum yet')
   outs = feed(e, ...votes(prevote(3, 0, X)))
   const [prevotes] = only(outs, 'broadcast-votes')

@@ -552,11 +552,11 @@ export class ConsensusEngine {
   private emitVote(type: VoteType, blockHash: Uint8Array, out: ConsensusOutput[]): void {
     if (this.myIndex === null) return
     const vote = Object.freeze({ type, height: this.height, round: this.round, blockHash: new Uint8Array(blockHash), validatorIndex: this.myIndex })
-    // Vote routing: a vote for a block goes to the collector only, with a fallback timer in case
-    // the collector never hands the quorum on. Nil votes go to everyone: they are what moves a
-    // round past a proposer that is down, and that proposer is also the collector.
+    // Vote routing: a vote for a block goes to the collector only (the collector's own leaves in
+    // its bundle), with a fallback timer in case the quorum is never handed on. Nil votes go to
+    // everyone: they are what moves a round past a proposer that is down, the collector.
     const collector = proposerIndex(this.validatorSet, this.height, this.round)
-    if (this.routeVotes && blockHash.length > 0 && collector !== this.myIndex) {
+    if (this.routeVotes && blockHash.length > 0) {
       out.push({ type: 'sign-vote', vote, sendTo: collector })
       this.schedule('vote-fallback', this.round, out)
     } else {

@@ -453,7 +453,7 @@ class Simulation {
       return
     }
     if (sendTo === undefined) this.broadcast(node, signed)
-    else this.send(node, (to) => to.validator === sendTo, [signed])
+    else if (sendTo !== node.validator) this.send(node, (to) => to.validator === sendTo, [signed])
     local.push(signed)
   }
 
