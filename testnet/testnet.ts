@@ -4,7 +4,7 @@
  */
 import { RpcClient } from '../client/rpc-client.ts'
 import { DEMO_PASSPHRASE, createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
-import { NodeProcess, type NodeProcessOptions } from './node-process.ts'
+import { NodeProcess, v8PoolSizeFor, type NodeProcessOptions } from './node-process.ts'
 import { portFree } from './free-ports.ts'
 
 export interface RunningTestnet {
@@ -26,7 +26,8 @@ export async function startTestnet(options: TestnetOptions, out: (line: string) 
     if (!(await portFree(n.rpcPort))) busy.push(`${n.name} rpc ${n.rpcPort}`)
   }
   if (busy.length > 0) throw new Error(`ports in use: ${busy.join(', ')}. Is another testnet running? Stop it, or pick --base-port/--base-rpc-port`)
-  const nodeProcesses = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile, processes))
+  // The nodes share this machine's cores: each V8 gets an even share of worker threads.
+  const nodeProcesses = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile, { v8PoolSize: v8PoolSizeFor(layout.nodes.length), ...processes }))
   const clients = layout.nodes.map((n) => new RpcClient(n.rpcUrl, { timeoutMs: 2_000 }))
   for (const p of nodeProcesses) p.start()
   const running: RunningTestnet = {
