@@ -555,9 +555,8 @@ export class ConsensusEngine {
     // Vote routing: a vote for a block goes to the collector only (the collector's own leaves in
     // its bundle), with a fallback timer in case the quorum is never handed on. Nil votes go to
     // everyone: they are what moves a round past a proposer that is down, the collector.
-    const collector = proposerIndex(this.validatorSet, this.height, this.round)
     if (this.routeVotes && blockHash.length > 0) {
-      out.push({ type: 'sign-vote', vote, sendTo: collector })
+      out.push({ type: 'sign-vote', vote, sendTo: proposerIndex(this.validatorSet, this.height, this.round) })
       this.schedule('vote-fallback', this.round, out)
     } else {
       out.push({ type: 'sign-vote', vote })

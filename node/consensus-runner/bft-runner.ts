@@ -84,7 +84,7 @@ export class BftRunner implements ConsensusRunner {
   private syncTarget = 0
   /** The height the engine is working on, or 0 while waiting to start the next one. */
   private engineHeight = 0
-  /** The next height, while waiting to start it: when it is due and the timer that starts it. */
+  /** The next height, while waiting to start it: when it is due, and how to cancel its scheduled start. */
   private pendingStart: { height: number; due: number; cancel: (() => void) | undefined } | undefined
   private idle: Promise<void> = Promise.resolve()
 
