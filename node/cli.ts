@@ -1,5 +1,6 @@
 /**
- * `npm run node -- …`: runs one node in the foreground until SIGINT/SIGTERM, then stops cleanly.
+ * `npm run node -- …`: runs one node in the foreground until SIGINT/SIGTERM, then stops cleanly;
+ * started with an IPC channel (by the testnet), also once the process that started it is gone.
  * `npm run node -- keygen --key FILE` creates a validator key (0600) and prints its public key,
  * which the hospital sends to the consortium for genesis.json.
  * Configuration errors print one line and exit 2; a crash at start exits 1.
@@ -60,6 +61,12 @@ async function main(): Promise<number> {
     }
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
+    // Started with an IPC channel (testnet/node-process.ts): the starting process going away,
+    // however it ended, stops this node too. The channel itself must not keep the node alive.
+    if (process.channel) {
+      process.channel.unref()
+      process.on('disconnect', () => stop('parent process gone'))
+    }
   })
   return 0
 }

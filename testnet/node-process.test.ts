@@ -1,6 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from '../node/test-support/fixtures.ts'
 import { v8PoolSizeFor } from './node-process.ts'
 import { startCluster } from './test-support/cluster.ts'
 
@@ -25,3 +31,37 @@ test('a testnet starts its node processes with that pool size', { skip: process.
     await cluster.cleanup()
   }
 })
+
+test('nodes stop by themselves when the process that started them dies without cleaning up', { skip: process.platform === 'win32' && 'POSIX signals' }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'medchain-orphan-'))
+  const parent = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./test-support/orphan-parent.ts', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let pids: number[] = []
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      parent.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (out.includes('\n')) resolve(out.split('\n')[0]!)
+      })
+      parent.on('exit', (code) => reject(new Error(`the parent exited early (${code})`)))
+    })
+    pids = JSON.parse(line) as number[]
+    assert.equal(pids.length, 2)
+    assert.ok(pids.every(alive), 'the nodes run')
+    parent.kill('SIGKILL')
+    await waitFor(() => !pids.some(alive), 'the orphaned nodes to stop', 30_000)
+  } finally {
+    parent.kill('SIGKILL')
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

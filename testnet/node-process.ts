@@ -1,7 +1,8 @@
 /**
  * One node as a child process: start, stop (SIGTERM, then SIGKILL after a grace period), kill
  * (SIGKILL, for fault tests) and restart. Output goes to the node's own log file; the process's
- * stderr is kept (bounded) to explain an early exit.
+ * stderr is kept (bounded) to explain an early exit. A node stops by itself when the process that
+ * started it is gone (IPC channel), so a crashed test or benchmark leaves no nodes behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
@@ -68,7 +69,10 @@ export class NodeProcess {
     // Flags from the environment come last, so they can override the pool size too.
     const nodeArgs = [...(this.options.v8PoolSize ? [`--v8-pool-size=${this.options.v8PoolSize}`] : []), ...(this.options.nodeArgs ?? nodeArgsFromEnv())]
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', NODE_CLI, '--config', this.configFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // The IPC channel is the node's tie to this process: when this process dies, even by
+      // SIGKILL or a crash that skips every cleanup, the channel closes and the node stops
+      // itself (node/cli.ts) instead of running on as an orphan.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       ...(this.options.env ? { env: { ...process.env, ...this.options.env } } : {}),
     })
     child.stderr!.on('data', (d: Buffer) => {
