@@ -118,6 +118,8 @@ test('bad options are typed errors', () => {
     () => net.addPeer({ publicKey: validatorKey(9).publicKey, host: HOST, port: 1 }),
     (e) => isNetworkError(e, NetworkErrorCode.UNKNOWN_PEER),
   )
+  assert.throws(() => net.addPeer({ publicKey: 'not bytes' as unknown as Uint8Array, host: HOST, port: 1 }), bad)
+  assert.throws(() => net.addPeer({ publicKey: new Uint8Array(5), host: HOST, port: 1 }), (e) => isNetworkError(e, NetworkErrorCode.UNKNOWN_PEER))
   assert.throws(() => net.onMessage('', () => {}), bad)
   net.broadcast('tx', new Uint8Array(1)) // not started: refused, never throws
   assert.equal(net.stats().broadcastsRefused, 1)

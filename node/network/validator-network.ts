@@ -249,6 +249,8 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   private readonly limits: NetworkLimits
   private readonly relayTopics: ReadonlySet<string>
   private readonly peers = new Map<string, PeerState>() // by PeerId string
+  /** The same peers by hex public key: deriving a PeerId per send cost ~2 % of a node's CPU. */
+  private readonly peersByKey = new Map<string, PeerState>()
   /** Size of the validator set (allow-list plus self), the length of relay bitmaps in bits. */
   private readonly validatorCount: number
   private readonly handlers = new Map<string, MessageHandler>()
@@ -298,7 +300,7 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
     ordered.forEach((key, index) => {
       if (bytesEqual(key, this.publicKey)) return
       const peerId = peerIdFromValidatorPublicKey(key)
-      this.peers.set(peerId.toString(), {
+      const state: PeerState = {
         index,
         publicKey: key,
         peerId,
@@ -314,7 +316,9 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
         queue: [],
         queuedBytes: 0,
         counters: newCounters(),
-      })
+      }
+      this.peers.set(state.peerIdString, state)
+      this.peersByKey.set(toHex(key), state)
     })
     if (!Array.isArray(options.peers)) throw badOptions('peers must be an array')
     for (const peer of options.peers) this.addPeer(peer)
@@ -399,10 +403,16 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
     }
   }
 
+  /** The allow-listed peer with this public key, or undefined (also for anything that is not a key). */
+  private peerByKey(publicKey: Uint8Array): PeerState | undefined {
+    return publicKey instanceof Uint8Array ? this.peersByKey.get(toHex(publicKey)) : undefined
+  }
+
   addPeer(peer: PeerAddress): void {
     if (peer === null || typeof peer !== 'object') throw badOptions('peer must be an object')
     if (peer.publicKey instanceof Uint8Array && bytesEqual(peer.publicKey, this.publicKey)) return
-    const state = this.peers.get(peerIdFromValidatorPublicKey(peer.publicKey).toString())
+    if (!(peer.publicKey instanceof Uint8Array)) throw badOptions('peer.publicKey must be a Uint8Array')
+    const state = this.peerByKey(peer.publicKey)
     if (!state) {
       throw new NetworkError(NetworkErrorCode.UNKNOWN_PEER, `peer ${toHex(peer.publicKey)} is not in allowedPublicKeys`)
     }
@@ -534,12 +544,7 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   }
 
   sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean {
-    let peer: PeerState | undefined
-    try {
-      peer = this.peers.get(peerIdFromValidatorPublicKey(peerPublicKey).toString())
-    } catch {
-      peer = undefined // not an Ed25519 public key: not a validator either
-    }
+    const peer = this.peerByKey(peerPublicKey)
     if (!peer || !peer.connected || !isWritable(peer.outStream)) return false
     const frame = this.gossipFrame(topic, payload, () => undefined)
     if (!frame) return false
@@ -721,7 +726,8 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
     }
     const timeoutMs = opts.timeoutMs ?? this.limits.defaultRequestTimeoutMs
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw badOptions('timeoutMs must be a positive number')
-    const peer = this.peers.get(peerIdFromValidatorPublicKey(peerPublicKey).toString())
+    if (!(peerPublicKey instanceof Uint8Array)) throw badOptions('peerPublicKey must be a Uint8Array')
+    const peer = this.peerByKey(peerPublicKey)
     if (!peer) throw new NetworkError(NetworkErrorCode.UNKNOWN_PEER, `peer ${toHex(peerPublicKey)} is not allow-listed`)
     const connection = this.openConnection(peer)
     if (!connection) throw new NetworkError(NetworkErrorCode.PEER_NOT_CONNECTED, `not connected to ${peer.peerIdString}`)
