@@ -9,8 +9,9 @@
  * no "+1" shift to remember on either side. Decoders accept exactly -1 or 0 <= polRound < round.
  *
  * Wire form of every consensus message: encode([kind, raw]) with kind 'proposal' | 'vote' |
- * 'votes' (a collector's quorum, 1 to n votes: [raw, …]) | 'commit'; `decodeConsensusMessage` checks size, shape and field ranges (not signatures: the
- * engine does that, because it knows the validator set and skips duplicates before verifying).
+ * 'votes' (a collector's quorum, 1 to n votes: [raw, …]) | 'commit'; `decodeConsensusMessage`
+ * checks size, shape and field ranges (not signatures: the engine does that, because it knows
+ * the validator set and skips duplicates before verifying).
  */
 import {
   asArray, asBytes, asList, asUint, decode, encodeTrusted, type CanonicalValue,
@@ -148,20 +149,11 @@ export function decodeConsensusMessage(bytes: Uint8Array, validatorCount: number
     }
     switch (kind) {
       case 'proposal': return Object.freeze({ kind, proposal: proposalFromRaw(body) })
-      case 'vote': {
-        const vote = voteFromRaw(body)
-        checkVoteShape(vote)
-        return Object.freeze({ kind, vote })
-      }
+      case 'vote': return Object.freeze({ kind, vote: checkedVoteFromRaw(body) })
       case 'votes': {
         const raws = asList(body, 'votes', validatorCount)
         if (raws.length === 0) bad('votes message is empty')
-        const votes = raws.map((raw) => {
-          const vote = voteFromRaw(raw)
-          checkVoteShape(vote)
-          return vote
-        })
-        return Object.freeze({ kind, votes: Object.freeze(votes) })
+        return Object.freeze({ kind, votes: Object.freeze(raws.map(checkedVoteFromRaw)) })
       }
       case 'commit': {
         const certificate = commitFromRaw(body, validatorCount)
@@ -170,6 +162,12 @@ export function decodeConsensusMessage(bytes: Uint8Array, validatorCount: number
       default: return bad(`unknown consensus message kind ${JSON.stringify(kind)}`)
     }
   })
+}
+
+function checkedVoteFromRaw(raw: CanonicalValue): Vote {
+  const vote = voteFromRaw(raw)
+  checkVoteShape(vote)
+  return vote
 }
 
 function bad(message: string): never {

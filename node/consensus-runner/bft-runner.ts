@@ -85,7 +85,7 @@ export class BftRunner implements ConsensusRunner {
   /** The height the engine is working on, or 0 while waiting to start the next one. */
   private engineHeight = 0
   /** The next height, while waiting to start it: when it is due, and how to cancel its scheduled start. */
-  private pendingStart: { height: number; due: number; cancel: (() => void) | undefined } | undefined
+  private pendingStart: { height: number; due: number; cancel: () => void } | undefined
   private idle: Promise<void> = Promise.resolve()
 
   constructor(private readonly deps: BftRunnerDeps) {
@@ -123,7 +123,7 @@ export class BftRunner implements ConsensusRunner {
     this.running = false
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
-    this.pendingStart?.cancel?.()
+    this.pendingStart?.cancel()
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
@@ -195,8 +195,8 @@ export class BftRunner implements ConsensusRunner {
     if (!this.running) return
     const due = Date.now() + delayMs
     const pending = this.pendingStart
-    if (pending && pending.height === height && pending.cancel && pending.due <= due) return
-    pending?.cancel?.()
+    if (pending && pending.height === height && pending.due <= due) return
+    pending?.cancel()
     const start = (): void => {
       if (this.pendingStart?.height === height) this.startHeight(height)
     }
@@ -473,7 +473,7 @@ export class BftRunner implements ConsensusRunner {
     if (this.chain.height > startedAt) logger.info({ from: startedAt, to: this.chain.height }, 'synced blocks from peers')
     // Resume consensus at the new head unless the engine is already there.
     if (this.running && this.engineHeight !== this.chain.height + 1) {
-      this.pendingStart?.cancel?.()
+      this.pendingStart?.cancel()
       this.startHeight(this.chain.height + 1)
     }
   }

@@ -537,7 +537,7 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   // ---------------------------------------------------------------- gossip: sending
 
   broadcast(topic: string, payload: Uint8Array): void {
-    const frame = this.gossipFrame(topic, payload, () => (this.relayTopics.has(topic) ? this.unreachablePeers() : undefined))
+    const frame = this.gossipFrame(topic, payload, true)
     if (!frame) return
     this.broadcasts++
     for (const peer of this.peers.values()) this.enqueue(peer, frame)
@@ -546,7 +546,7 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
   sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean {
     const peer = this.peerByKey(peerPublicKey)
     if (!peer || !peer.connected || !isWritable(peer.outStream)) return false
-    const frame = this.gossipFrame(topic, payload, () => undefined)
+    const frame = this.gossipFrame(topic, payload, false)
     if (!frame) return false
     this.enqueue(peer, frame)
     return true
@@ -557,13 +557,14 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
    * dropped), or undefined when it is refused. Sending is fire-and-forget: a refusal is logged
    * and counted, never thrown into the caller's consensus step.
    */
-  private gossipFrame(topic: string, payload: Uint8Array, relayTo: () => Uint8Array | undefined): Uint8Array | undefined {
+  private gossipFrame(topic: string, payload: Uint8Array, relay: boolean): Uint8Array | undefined {
     try {
       if (!this.running) return this.refuse('not started', topic)
       if (!isValidTopic(topic)) return this.refuse('bad topic', topic)
       if (!(payload instanceof Uint8Array)) return this.refuse('payload is not a Uint8Array', topic)
       if (payload.length > this.limits.maxGossipFrameBytes) return this.refuse('payload too large', topic)
-      const frame = encodeGossipFrame(topic, payload, relayTo())
+      const relayTo = relay && this.relayTopics.has(topic) ? this.unreachablePeers() : undefined
+      const frame = encodeGossipFrame(topic, payload, relayTo)
       // receivers refuse bodies over their cap (and drop the stream): never send one
       if (frame.length - 4 > this.limits.maxGossipFrameBytes) return this.refuse('payload too large', topic)
       this.seen.add(gossipFrameId(frame))
