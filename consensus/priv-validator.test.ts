@@ -77,7 +77,11 @@ test('PrivValidator: the guard survives a crash (a new instance on the same stor
 test('PrivValidator: persists before releasing; a failing store releases nothing and changes nothing', () => {
   let fail = false
   const inner = new MemoryPrivValidatorStore()
-  const store: PrivValidatorStore = { load: () => inner.load(), save: (s) => { if (fail) throw new Error('disk full'); inner.save(s) } }
+  const store: PrivValidatorStore = {
+    load: () => inner.load(),
+    save: (s, durability) => { if (fail) throw new Error('disk full'); inner.save(s, durability) },
+    mayHaveLostWrites: () => false,
+  }
   const { pv } = setup(store)
   pv.signVote(pre(1, 0, X))
   fail = true
@@ -86,6 +90,78 @@ test('PrivValidator: persists before releasing; a failing store releases nothing
   assert.equal(inner.load()!.step, 2)
   fail = false
   pv.signVote(com(1, 0, Y)) // nothing was released for X: Y is not a conflict
+})
+
+const proposal = (height: number, round: number, blockHash: Uint8Array) => ({ height, round, polRound: -1, blockHash, proposerIndex: 0 })
+
+test('PrivValidator: one durable save per height: round 0 of the height after a precommit saves its proposal and prevote for the process only', () => {
+  const store = new MemoryPrivValidatorStore()
+  const { pv } = setup(store)
+  const durable = () => store.durableSaves
+  pv.signVote(pre(1, 0, X)) // nothing reserved yet: durable
+  assert.equal(durable(), 1)
+  pv.signVote(com(1, 0, X)) // durable, reserves height 2
+  assert.deepEqual([durable(), store.load()!.reservedHeight], [2, 2])
+  pv.signProposal(proposal(2, 0, Y))
+  pv.signVote(pre(2, 0, Y))
+  assert.deepEqual([store.saves, durable()], [4, 2], 'proposal and prevote at (2, 0) are process saves')
+  pv.signVote(com(2, 0, NIL)) // a nil precommit reserves the next height too
+  assert.deepEqual([durable(), store.load()!.reservedHeight], [3, 3])
+  pv.signVote(pre(3, 1, X)) // round 1 is not reserved
+  assert.equal(durable(), 4)
+  pv.signVote(com(3, 1, X))
+  pv.signVote(pre(5, 0, X)) // height 5 is not the reserved height 4
+  assert.equal(durable(), 6)
+})
+
+test('PrivValidator: after a crash of the process, the process saves are there: the guard is exact', () => {
+  const store = new MemoryPrivValidatorStore()
+  const first = setup(store).pv
+  first.signVote(com(1, 0, X))
+  const prevote = first.signVote(pre(2, 0, Y)) // a process save
+  const restarted = setup(store).pv
+  assert.deepEqual(restarted.signVote(pre(2, 0, Y)).signature, prevote.signature, 'the same prevote can be sent again')
+  assert.throws(() => restarted.signVote(pre(2, 0, X)), (e) => isConsensusError(e, 'SIGN_CONFLICT'))
+  assert.deepEqual(restarted.resumePoint(2)!.votes.map((v) => v.type), [VoteType.PREVOTE])
+})
+
+test('PrivValidator: after a crash of the machine, round 0 of the reserved height counts as signed up to the prevote', () => {
+  const store = new MemoryPrivValidatorStore()
+  const first = setup(store).pv
+  first.signVote(pre(1, 0, X))
+  first.signVote(com(1, 0, X))
+  first.signProposal(proposal(2, 0, Y))
+  first.signVote(pre(2, 0, Y))
+  store.loseProcessSaves() // the machine lost power: the proposal and prevote at (2, 0) are gone
+  assert.equal(store.load()!.height, 1)
+  const restarted = setup(store).pv
+  // Whatever it signed there is unknown: nothing at (2, 0) up to the prevote, not even the same bytes.
+  for (const [name, f] of [
+    ['the same prevote', () => restarted.signVote(pre(2, 0, Y))],
+    ['another prevote', () => restarted.signVote(pre(2, 0, X))],
+    ['a nil prevote', () => restarted.signVote(pre(2, 0, NIL))],
+    ['a proposal', () => restarted.signProposal(proposal(2, 0, X))],
+    ['an earlier height', () => restarted.signVote(pre(1, 3, X))],
+  ] as [string, () => unknown][]) {
+    assert.throws(f, (e) => isConsensusError(e, 'SIGN_CONFLICT') && (name === 'an earlier height' || /machine restarted/.test((e as Error).message)), name)
+  }
+  assert.equal(restarted.resumePoint(2)!.votes.length, 0)
+  // A precommit there is after the prevote (the polka it needs is other validators' votes), and so is round 1.
+  restarted.signVote(com(2, 0, NIL))
+  restarted.signVote(pre(2, 1, X))
+  assert.equal(store.durableSaves, 4)
+})
+
+test('PrivValidator: a machine crash with no process save pending, or one past the reservation, changes nothing', () => {
+  const store = new MemoryPrivValidatorStore()
+  const first = setup(store).pv
+  first.signVote(com(1, 0, X))
+  first.signVote(pre(2, 1, X)) // durable (round 1)
+  store.loseProcessSaves()
+  assert.equal(store.mayHaveLostWrites(), false, 'every save was durable: nothing was lost')
+  const restarted = setup(store).pv
+  assert.equal(restarted.lastSigned!.round, 1)
+  restarted.signVote(com(2, 1, X))
 })
 
 test('PrivValidator: the lock is the last non-nil precommit, and resumePoint gives it back', () => {
@@ -122,7 +198,22 @@ test('PrivValidator: sign state encodes canonically and decodes to the same stat
   assert.equal(back.proposal!.polRound, 1)
   assert.equal(back.votes.length, 2)
   assert.deepEqual(back.lock!.blockHash, X)
+  assert.equal(back.reservedHeight, 10)
   assert.throws(() => decodeSignState(new Uint8Array([0x93, 1, 2, 3])), (e) => isConsensusError(e, 'SIGN_STORE'))
+})
+
+test('PrivValidator: a sign state of the format before reservations (8 fields) decodes with none', () => {
+  const { pv } = setup()
+  pv.signVote(com(4, 0, X))
+  const full = decodeSignState(encodeSignState(pv.lastSigned!))
+  // The same state without the 9th field, as stores wrote it before: msgpack fixarray 0x99 -> 0x98.
+  const bytes = encodeSignState(full)
+  assert.equal(bytes[0], 0x99)
+  const old = Uint8Array.of(0x98, ...bytes.subarray(1, bytes.length - 1))
+  assert.equal(bytes[bytes.length - 1], 5)
+  const back = decodeSignState(old)
+  assert.equal(back.reservedHeight, 0)
+  assert.deepEqual(back.lock!.blockHash, X)
 })
 
 test('PrivValidator: proposal sign bytes carry polRound -1 as a plain negative integer', () => {

@@ -8,8 +8,21 @@
  * sign bytes are identical, in which case the stored signature is returned again (so a node that
  * crashed after signing but before sending can re-send the same vote).
  * The new state is saved through the injected store BEFORE the signature is returned: if the
- * store throws, no signature leaves this object. The store must make `save` durable (fsync)
- * before it returns; a file written to a temporary name, fsynced and renamed is enough.
+ * store throws, no signature leaves this object.
+ *
+ * Durability, and the one save per height that is enough. A save asked to be durable is on
+ * disk (fsync) before it returns; any other save survives a crash of the process (the machine's
+ * page cache keeps it) but maybe not a crash of the machine. Only the proposal and prevote of
+ * round 0 at the height after the last precommit are saved that way: that precommit's durable
+ * save also records `reservedHeight` = its height + 1, which says "round 0 of this height may
+ * have been signed up to the prevote without a durable record". A store that may have lost
+ * writes (the machine restarted since the state it loaded was written) makes the guard treat
+ * that reserved (height, round 0, prevote) as already signed with unknown bytes: it refuses to
+ * propose or prevote there and signs anything after it. Locks need no such care, because every
+ * precommit is durable. The cost of a machine crash is this validator's proposal and prevote in
+ * one round; the gain is one fsync per height instead of two or three, which is most of what a
+ * validator's disk does on the critical path of a height (10 validators sharing a disk, as in
+ * the testnet, queue behind each other's fsyncs).
  *
  * It keeps the messages it signed at the last (height, round): a validator that crashes after
  * signing and before its message reached everyone must be able to send it again after the
@@ -49,12 +62,29 @@ export interface LastSignState {
   /** Everything signed at (height, round), in signing order (at most a proposal and two votes). */
   readonly proposal: Proposal | null
   readonly votes: readonly Vote[]
+  /**
+   * The height whose round-0 proposal and prevote are saved without fsync (0: none). Set by a
+   * durable precommit save to its height + 1; see the header.
+   */
+  readonly reservedHeight: number
 }
 
-/** Persistence of the guard's state. `save` must be durable and atomic before it returns. */
+/** How a save must reach the disk before it returns. */
+export type SaveDurability = 'durable' | 'process'
+
+/** Persistence of the guard's state. Every `save` is atomic. */
 export interface PrivValidatorStore {
   load(): LastSignState | null
-  save(state: LastSignState): void
+  /**
+   * 'durable': on disk before it returns (survives a crash of the machine).
+   * 'process': survives a crash of this process (e.g. written to the OS), maybe not of the machine.
+   */
+  save(state: LastSignState, durability: SaveDurability): void
+  /**
+   * Whether the state `load` returned may be missing 'process' saves (the machine restarted since
+   * it was written, or the store cannot tell). Asked once, right after `load`.
+   */
+  mayHaveLostWrites(): boolean
 }
 
 /** Where a restarted validator resumes a height it had already signed at. */
@@ -75,13 +105,16 @@ export function encodeSignState(s: LastSignState): Uint8Array {
     s.lock ? [s.lock.height, s.lock.round, s.lock.blockHash] : null,
     s.proposal ? proposalRaw(s.proposal) : null,
     s.votes.map(voteRaw),
+    s.reservedHeight,
   ])
 }
 
 /** @throws ConsensusError SIGN_STORE when the bytes are not a sign state. */
 export function decodeSignState(bytes: Uint8Array): LastSignState {
   try {
-    const r = asArray(decode(bytes), 8, 'sign state')
+    const raw = decode(bytes)
+    // 8 fields: the format before reservations (every save was durable, so nothing is reserved).
+    const r = Array.isArray(raw) && raw.length === 8 ? raw : asArray(raw, 9, 'sign state')
     const step = asUint(r[2], 'sign state.step')
     if (step !== SignStep.PROPOSE && step !== SignStep.PREVOTE && step !== SignStep.PRECOMMIT) throw new Error(`unknown step ${step}`)
     const lockRaw = r[5] as CanonicalValue
@@ -95,22 +128,41 @@ export function decodeSignState(bytes: Uint8Array): LastSignState {
       lock,
       proposal: r[6] === null ? null : proposalFromRaw(r[6] as CanonicalValue),
       votes: asList(r[7], 'sign state.votes', 2).map(voteFromRaw),
+      reservedHeight: r.length === 8 ? 0 : asUint(r[8], 'sign state.reservedHeight'),
     })
   } catch (e) {
     throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `stored sign state is unreadable: ${(e as Error)?.message ?? e}`)
   }
 }
 
-/** An in-memory store: for tests and the simulator (it survives a simulated crash because the simulator keeps it). */
+/**
+ * An in-memory store: for tests and the simulator (it survives a simulated crash because the
+ * simulator keeps it). `loseProcessSaves` simulates the machine crashing: saves that were not
+ * durable are gone, and the next `load` says so.
+ */
 export class MemoryPrivValidatorStore implements PrivValidatorStore {
   private state: LastSignState | null = null
+  private durableState: LastSignState | null = null
+  private lostWrites = false
   saves = 0
+  durableSaves = 0
   load(): LastSignState | null {
     return this.state
   }
-  save(state: LastSignState): void {
+  save(state: LastSignState, durability: SaveDurability): void {
     this.state = Object.freeze({ ...state })
     this.saves++
+    if (durability === 'durable') {
+      this.durableState = this.state
+      this.durableSaves++
+    }
+  }
+  mayHaveLostWrites(): boolean {
+    return this.lostWrites
+  }
+  loseProcessSaves(): void {
+    this.lostWrites = this.lostWrites || this.state !== this.durableState
+    this.state = this.durableState
   }
 }
 
@@ -132,7 +184,8 @@ export class PrivValidator {
     this.signer = init.signer
     this.store = init.store
     try {
-      this.last = init.store.load()
+      const loaded = init.store.load()
+      this.last = loaded && init.store.mayHaveLostWrites() ? withReservationSigned(loaded) : loaded
     } catch (e) {
       throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot load sign state: ${(e as Error)?.message ?? e}`)
     }
@@ -186,8 +239,12 @@ export class PrivValidator {
     build: (signature: Uint8Array) => T,
   ): T {
     const last = this.last
+    const order = last ? compareHRS(height, round, step, last) : 1
     if (last) {
-      const order = compareHRS(height, round, step, last)
+      if (last.signBytes.length === 0 && order <= 0) {
+        throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
+          `refusing to sign h${height} r${round} s${step}: the machine restarted since round 0 of height ${last.height} may have been signed up to the prevote without a durable record`)
+      }
       if (order < 0) {
         throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
           `refusing to sign h${height} r${round} s${step}: already signed h${last.height} r${last.round} s${last.step}`)
@@ -201,19 +258,35 @@ export class PrivValidator {
     const signature = this.signer.sign(bytes)
     const message = build(signature)
     const sameRound = last !== null && last.height === height && last.round === round
+    const reserved = last !== null && last.reservedHeight === height && round === 0 && step !== SignStep.PRECOMMIT
     const next: LastSignState = Object.freeze({
       height, round, step, signBytes: bytes, signature, lock: newLock ?? last?.lock ?? null,
       proposal: step === SignStep.PROPOSE ? message as Proposal : sameRound ? last.proposal : null,
       votes: step === SignStep.PROPOSE ? [] : [...(sameRound ? last.votes : []), message as Vote],
+      reservedHeight: step === SignStep.PRECOMMIT ? height + 1 : last?.reservedHeight ?? 0,
     })
     try {
-      this.store.save(next)
+      this.store.save(next, reserved ? 'process' : 'durable')
     } catch (e) {
       throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot persist sign state: ${(e as Error)?.message ?? e}`)
     }
     this.last = next
     return message
   }
+}
+
+/**
+ * The guard's state after a load that may have lost 'process' saves: round 0 of the reserved
+ * height counts as signed up to the prevote, with bytes nobody knows, so nothing there is signed
+ * again. Unchanged when the loaded state is already at or past that point.
+ */
+export function withReservationSigned(loaded: LastSignState): LastSignState {
+  const h = loaded.reservedHeight
+  if (h === 0 || compareHRS(h, 0, SignStep.PREVOTE, loaded) <= 0) return loaded
+  return Object.freeze({
+    height: h, round: 0, step: SignStep.PREVOTE, signBytes: new Uint8Array(0), signature: new Uint8Array(0),
+    lock: loaded.lock, proposal: null, votes: [], reservedHeight: h,
+  })
 }
 
 function compareHRS(height: number, round: number, step: SignStep, last: LastSignState): number {

@@ -32,6 +32,12 @@ export interface CrashEvent {
   readonly atMs: number
   /** null: stays down for the rest of the run. */
   readonly restartAtMs: number | null
+  /**
+   * The machine crashes, not just the process: the PrivValidator's saves that were not durable
+   * are lost (see priv-validator.ts). Drawn without the seed's generator, so the rest of a
+   * scenario is the same as before machine crashes existed.
+   */
+  readonly machine: boolean
 }
 
 export interface PartitionEvent {
@@ -146,7 +152,7 @@ function chaosScenario(seed: number): Scenario {
   for (let k = 0; k < crashCount; k++) {
     const atMs = rng.int(0, healAtMs - 50)
     const restartAtMs = rng.chance(0.5) ? Math.min(healAtMs, atMs + rng.int(50, 1500)) : healAtMs
-    crashes.push({ validator: rng.pick(honest), atMs, restartAtMs })
+    crashes.push({ validator: rng.pick(honest), atMs, restartAtMs, machine: atMs % 2 === 1 })
   }
   const twinSplits: { atMs: number; side: number[] }[] = []
   if (twins.length > 0 && rng.chance(0.8)) {
@@ -169,7 +175,7 @@ function haltScenario(seed: number): Scenario {
   while (stopped.length < 4) stopped.push(rng.pick(indices.filter((i) => !stopped.includes(i))))
   const stopAtMs = rng.int(300, 1000)
   const resumeAtMs = stopAtMs + 4000
-  const crashes = stopped.map((validator, k) => ({ validator, atMs: stopAtMs, restartAtMs: k === 0 ? resumeAtMs : null }))
+  const crashes = stopped.map((validator, k) => ({ validator, atMs: stopAtMs, restartAtMs: k === 0 ? resumeAtMs : null, machine: (seed + k) % 2 === 0 }))
   return {
     ...base(seed, 'halt', validators, 'bft'),
     healAtMs: resumeAtMs,
@@ -192,7 +198,7 @@ function crashMaxScenario(seed: number): Scenario {
   return {
     ...base(seed, 'crash-max', validators, quorumMode),
     healAtMs,
-    crashes: crashed.map((validator) => ({ validator, atMs: 0, restartAtMs: healAtMs })),
+    crashes: crashed.map((validator, k) => ({ validator, atMs: 0, restartAtMs: healAtMs, machine: (seed + k) % 2 === 0 })),
     expectProgress: { fromMs: 0, toMs: healAtMs, minHeights: 3 },
   }
 }

@@ -99,7 +99,7 @@ type SimEvent =
   | { readonly kind: 'validate'; readonly node: number; readonly incarnation: number; readonly height: number; readonly blockHash: Uint8Array }
   | { readonly kind: 'start-next'; readonly node: number; readonly incarnation: number }
   | { readonly kind: 'sync'; readonly node: number; readonly incarnation: number }
-  | { readonly kind: 'crash'; readonly validator: number }
+  | { readonly kind: 'crash'; readonly validator: number; readonly machine: boolean }
   | { readonly kind: 'restart'; readonly validator: number }
   | { readonly kind: 'heal' }
   /** A partition starts or ends (applyPartitions runs before every event; this makes sure one runs then). */
@@ -219,7 +219,7 @@ class Simulation {
     const s = this.s
     for (const node of this.nodes) this.boot(node)
     for (const c of s.crashes) {
-      this.agenda.schedule(c.atMs, { kind: 'crash', validator: c.validator })
+      this.agenda.schedule(c.atMs, { kind: 'crash', validator: c.validator, machine: c.machine })
       if (c.restartAtMs === null) this.permanentlyDown.add(c.validator)
       else this.agenda.schedule(c.restartAtMs, { kind: 'restart', validator: c.validator })
     }
@@ -298,7 +298,7 @@ class Simulation {
       }
       case 'sync': this.finishSync(this.nodes[e.node]!, e.incarnation); return
       case 'crash': {
-        for (const node of this.nodes) if (node.validator === e.validator && !node.isTwin && node.alive) this.crash(node)
+        for (const node of this.nodes) if (node.validator === e.validator && !node.isTwin && node.alive) this.crash(node, e.machine)
         return
       }
       case 'restart': {
@@ -336,12 +336,13 @@ class Simulation {
     this.startHeight(node)
   }
 
-  private crash(node: SimNode): void {
+  private crash(node: SimNode, machine: boolean): void {
     node.alive = false
     node.incarnation++
     node.engine = null
     node.pv = null
-    this.trace(`#${node.endpoint} crashes at height ${node.chain.length + 1}`)
+    if (machine) node.store.loseProcessSaves()
+    this.trace(`#${node.endpoint} ${machine ? 'machine' : 'process'} crashes at height ${node.chain.length + 1}`)
   }
 
   private startHeight(node: SimNode): void {
