@@ -151,7 +151,7 @@ test('engine: locked on X at round 0, a re-proposal of Y with a polka at round 1
 
 test('engine: a re-proposal whose proof-of-lock is older than our lock gets a nil prevote', () => {
   const e = engine(0)
-  feed(e, { type: 'start-height', height: 1, resume: { round: 2, lockedRound: 1, lockedBlockHash: X, proposal: null, votes: [] } })
+  feed(e, { type: 'start-height', height: 1, resume: { round: 2, lockedRound: 1, lockedBlockHash: X, proposal: null, votes: [], prevoteWithheld: false } })
   assert.equal(e.status().round, 2)
   feed(e, ...votes(prevote(1, 0, Y), prevote(2, 0, Y), prevote(3, 0, Y)))
   feed(e, { type: 'block-validated', height: 1, blockHash: Y, valid: true })
@@ -338,7 +338,7 @@ test('engine: rebroadcast relays the current round, the latest polka and the las
 test('engine: a restarted validator resumes at its last round with its lock and re-sends what it signed', () => {
   const e = engine(0)
   const own = [prevote(0, 3, X), precommit(0, 3, X)]
-  const outs = feed(e, { type: 'start-height', height: 1, resume: { round: 3, lockedRound: 3, lockedBlockHash: X, proposal: null, votes: own } })
+  const outs = feed(e, { type: 'start-height', height: 1, resume: { round: 3, lockedRound: 3, lockedBlockHash: X, proposal: null, votes: own, prevoteWithheld: false } })
   const st = e.status()
   assert.equal(st.round, 3)
   assert.equal(st.lockedRound, 3)
@@ -445,4 +445,24 @@ test('engine: vote routing: the fallback timer sends our votes to all only while
   feed(moved, { type: 'timeout', height: 1, round: 0, step: 'prevote' }, ...votes(precommit(1, 0, NIL), precommit(2, 0, NIL), precommit(3, 0, NIL)), { type: 'timeout', height: 1, round: 0, step: 'precommit' })
   assert.equal(moved.status().round, 1)
   assert.deepEqual(feed(moved, fallback), [])
+})
+
+test('engine: after a machine crash with round 0 withheld, it neither proposes nor prevotes there, precommits nil and moves to round 1', () => {
+  const withheld = { round: 0, lockedRound: -1, lockedBlockHash: NIL, proposal: null, votes: [], prevoteWithheld: true }
+  // Validator 1 proposes height 1 round 0: withheld, it asks for no block and no signature but a nil precommit.
+  const e = engine(1)
+  let outs = feed(e, { type: 'start-height', height: 1, resume: withheld })
+  assert.equal(only(outs, 'propose-block').length, 0)
+  assert.equal(only(outs, 'sign-proposal').length, 0)
+  assert.deepEqual(signRequests(outs).map((v) => [v.type, v.round, v.blockHash]), [[VoteType.PRECOMMIT, 0, NIL]])
+  assert.equal(e.status().round, 1, 'round 0 is over for it: its round-1 votes move the others on if they are stuck')
+  // A round-0 proposal changes nothing it signs; a round-0 decision still counts.
+  outs = feed(e, { type: 'proposal', proposal: proposal(0, X, -1, 1, 1) }, { type: 'block-validated', height: 1, blockHash: X, valid: true })
+  assert.equal(signRequests(outs).length, 0)
+  // Round 1 is normal: validator 2 proposes, it prevotes.
+  outs = feed(e, { type: 'proposal', proposal: proposal(1, Y) }, { type: 'block-validated', height: 1, blockHash: Y, valid: true })
+  assert.deepEqual(signRequests(outs).map((v) => [v.type, v.round, v.blockHash]), [[VoteType.PREVOTE, 1, Y]])
+  // Validator 2 withheld proposes round 1 as usual.
+  outs = feed(engine(2), { type: 'start-height', height: 1, resume: withheld })
+  assert.deepEqual(only(outs, 'propose-block'), [{ type: 'propose-block', height: 1, round: 1 }])
 })

@@ -146,6 +146,7 @@ test('PrivValidator: after a crash of the machine, round 0 of the reserved heigh
     assert.throws(f, (e) => isConsensusError(e, 'SIGN_CONFLICT') && (name === 'an earlier height' || /machine restarted/.test((e as Error).message)), name)
   }
   assert.equal(restarted.resumePoint(2)!.votes.length, 0)
+  assert.equal(restarted.resumePoint(2)!.prevoteWithheld, true, 'the engine is told not to propose or prevote there')
   // A precommit there is after the prevote (the polka it needs is other validators' votes), and so is round 1.
   restarted.signVote(com(2, 0, NIL))
   restarted.signVote(pre(2, 1, X))

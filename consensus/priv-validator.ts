@@ -96,6 +96,12 @@ export interface ResumePoint {
   /** What it signed at `round`: the engine counts and re-sends these. */
   readonly proposal: Proposal | null
   readonly votes: readonly Vote[]
+  /**
+   * Round 0 counts as signed up to the prevote with unknown bytes (the machine restarted, see
+   * the header): the engine must not propose or prevote there. It precommits nil and moves on to
+   * round 1 at once.
+   */
+  readonly prevoteWithheld: boolean
 }
 
 /** Canonical bytes of a sign state, for stores that write files. */
@@ -151,6 +157,7 @@ export class MemoryPrivValidatorStore implements PrivValidatorStore {
   }
   save(state: LastSignState, durability: SaveDurability): void {
     this.state = Object.freeze({ ...state })
+    this.lostWrites = false // saved on this "boot": a later crash of the process loses nothing
     this.saves++
     if (durability === 'durable') {
       this.durableState = this.state
@@ -231,6 +238,7 @@ export class PrivValidator {
       lockedBlockHash: lock ? new Uint8Array(lock.blockHash) : new Uint8Array(0),
       proposal: last.proposal,
       votes: last.votes,
+      prevoteWithheld: isWithheld(last),
     })
   }
 
@@ -241,7 +249,7 @@ export class PrivValidator {
     const last = this.last
     const order = last ? compareHRS(height, round, step, last) : 1
     if (last) {
-      if (last.signBytes.length === 0 && order <= 0) {
+      if (isWithheld(last) && order <= 0) {
         throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
           `refusing to sign h${height} r${round} s${step}: the machine restarted since round 0 of height ${last.height} may have been signed up to the prevote without a durable record`)
       }
@@ -287,6 +295,11 @@ export function withReservationSigned(loaded: LastSignState): LastSignState {
     height: h, round: 0, step: SignStep.PREVOTE, signBytes: new Uint8Array(0), signature: new Uint8Array(0),
     lock: loaded.lock, proposal: null, votes: [], reservedHeight: h,
   })
+}
+
+/** The state `withReservationSigned` makes: signed up to the prevote, bytes unknown (never saved as such). */
+function isWithheld(last: LastSignState): boolean {
+  return last.signBytes.length === 0
 }
 
 function compareHRS(height: number, round: number, step: SignStep, last: LastSignState): number {
