@@ -104,8 +104,6 @@ export class ConsensusEngine {
   private validRound = -1
   private validValue: Uint8Array = NIL
   private awaitingBlockRound = -1
-  /** Round in which the PrivValidator withholds our proposal and prevote after a machine crash (-1: none). */
-  private withheldRound = -1
   private rounds = new Map<number, RoundState>()
   private validity = new Map<string, Validity>()
   private candidates: CommitCandidate[] = []
@@ -215,16 +213,16 @@ export class ConsensusEngine {
     if (locked) this.validity.set(toHex(this.lockedValue), 'valid')
     this.schedule('rebroadcast', 0, out)
     const startRound = resume && Number.isSafeInteger(resume.round) && resume.round >= 0 ? resume.round : 0
-    this.withheldRound = resume?.prevoteWithheld === true && startRound === 0 ? 0 : -1
-    this.startRound(startRound, out)
-    // After a machine crash the PrivValidator may not propose or prevote in round 0 (it may have
-    // done so already, with bytes it lost). It precommits nil there (always safe) and goes on to
-    // round 1 at once, as if round 0's timeouts had fired: if too many validators restarted for
-    // round 0 to gather a quorum of prevotes (which starts its timeouts), their round-1 votes move
-    // the others on (line 55).
-    if (this.withheldRound === 0) {
+    if (resume?.prevoteWithheld === true && startRound === 0) {
+      // After a machine crash the PrivValidator may not propose or prevote in round 0 (it may have
+      // done so already, with bytes it lost). It precommits nil there (always safe) and goes on to
+      // round 1 at once, as if round 0's timeouts had fired: if too many validators restarted for
+      // round 0 to gather a quorum of prevotes (which starts its timeouts), their round-1 votes
+      // move the others on (line 55).
       this.precommit(NIL, out)
       this.startRound(1, out)
+    } else {
+      this.startRound(startRound, out)
     }
     // What we signed before the crash may not have reached anyone, and the PrivValidator will not
     // sign anything else there: count it and send it again.
@@ -457,7 +455,6 @@ export class ConsensusEngine {
     this.roundState(round)
     this.schedule('propose', round, out)
     if (this.myIndex === null || proposerIndex(this.validatorSet, this.height, round) !== this.myIndex) return
-    if (round === this.withheldRound) return
     if (this.validValue.length > 0) {
       // Line 15: re-propose the valid value with its proof-of-lock round, and send the POL
       // prevotes along so that others can apply line 28 even if they missed them.

@@ -288,7 +288,7 @@ export class PrivValidator {
  * height counts as signed up to the prevote, with bytes nobody knows, so nothing there is signed
  * again. Unchanged when the loaded state is already at or past that point.
  */
-export function withReservationSigned(loaded: LastSignState): LastSignState {
+function withReservationSigned(loaded: LastSignState): LastSignState {
   const h = loaded.reservedHeight
   if (h === 0 || compareHRS(h, 0, SignStep.PREVOTE, loaded) <= 0) return loaded
   return Object.freeze({

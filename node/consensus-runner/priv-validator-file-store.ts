@@ -139,6 +139,13 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
     const bytes = readFileSync(this.path)
     const slots = slotsOf(bytes)
     if (!slots) return decodeSignState(bytes) // the older whole-file format, written durably
+    const slot = this.adopt(slots)
+    this.lostWrites = slot.bootId !== null && (bytesEqual(this.bootId, UNKNOWN_BOOT) || !bytesEqual(slot.bootId, this.bootId))
+    return decodeSignState(slot.state)
+  }
+
+  /** Takes the sequence and the newest durable slot from the file's slots; returns the newest slot. */
+  private adopt(slots: (Slot | null)[]): Slot {
     let newest = -1
     this.newestDurableSlot = -1
     slots.forEach((s, i) => {
@@ -148,8 +155,7 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
     })
     const slot = slots[newest]!
     this.sequence = slot.sequence
-    this.lostWrites = slot.bootId !== null && (bytesEqual(this.bootId, UNKNOWN_BOOT) || !bytesEqual(slot.bootId, this.bootId))
-    return decodeSignState(slot.state)
+    return slot
   }
 
   mayHaveLostWrites(): boolean {
@@ -175,20 +181,19 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
   private open(): number {
     const bytes = existsSync(this.path) ? readFileSync(this.path) : null
     const slots = bytes ? slotsOf(bytes) : null
-    if (!slots || slots.length !== SLOT_COUNT || slots.some((s) => s !== null && s.bootId === null)) {
+    if (slots && slots.length === SLOT_COUNT && slots.every((s) => s === null || s.bootId !== null)) {
+      this.adopt(slots) // the current format: learn the sequence and which durable slot is newest
+    } else {
       // Missing, the whole-file format, or version 1: carry the newest state over, durably.
-      const carried = bytes ? this.load() : null
+      const carried = slots ? this.adopt(slots).state : bytes
       const file = new Uint8Array(SLOT_COUNT * SLOT_BYTES)
+      this.newestDurableSlot = -1
       if (carried) {
         this.sequence += 1n
-        file.set(encodeSlot(this.sequence, this.bootId, encodeSignState(carried)), 0)
+        file.set(encodeSlot(this.sequence, this.bootId, encodeSignState(decodeSignState(carried))), 0)
         this.newestDurableSlot = 0
-      } else {
-        this.newestDurableSlot = -1
       }
       this.replaceFile(file)
-    } else {
-      this.load() // learn the sequence and which durable slot is newest
     }
     this.fd = openSync(this.path, 'r+')
     return this.fd
