@@ -8,7 +8,7 @@ import { isCoreError } from './errors.ts'
 import { sha256 } from './hash.ts'
 import { fromHex, toHex, utf8 } from './hex.ts'
 import {
-  addressFromPublicKey, assertValidPublicKey, createEd25519Signer, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
+  addressFromPublicKey, assertValidPublicKey, assertValidPublicKeyNoble, createEd25519Signer, isValidPublicKeySodium, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
   verify, verifyNoble, verifyOpenSsl,
 } from './keys.ts'
 import { createRequire } from 'node:module'
@@ -232,6 +232,41 @@ test('ZIP-215 accepts, our strict rule refuses: the consensus rule is the strict
     assert.equal(verify(c.sig, msg, c.pk), false, `${c.name}: verify refuses`)
     assert.equal(verifyNoble(c.sig, msg, c.pk), false, `${c.name}: verifyNoble refuses`)
   }
+})
+
+test('public keys: libsodium and noble give the same verdict on every kind of key', () => {
+  const T = SMALL_ORDER.map((e) => Point.fromBytes(e, false))
+  const keys: { name: string; pk: Uint8Array }[] = []
+  for (const [i, e] of SMALL_ORDER.entries()) keys.push({ name: `small order #${i}`, pk: e })
+  // Non-canonical y (y >= p) with both sign bits, and the "negative zero" forms.
+  for (let y = P; y < 2n ** 255n; y++) for (const signBit of [0n, 1n]) keys.push({ name: `y = p + ${y - P}, sign ${signBit}`, pk: le32(y | (signBit << 255n)) })
+  keys.push({ name: 'negative zero identity', pk: fromHex('0100000000000000000000000000000000000000000000000000000000000080') })
+  keys.push({ name: 'negative zero (0, -1)', pk: fromHex('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff') })
+  // Honest keys, and each one plus every torsion point (mixed order).
+  for (const seed of seeds.slice(0, 4)) {
+    const A = Point.fromBytes(keyPairFromSecretKey(seed).publicKey, false)
+    keys.push({ name: 'honest', pk: A.toBytes() })
+    for (const [i, t] of T.entries()) if (!t.is0()) keys.push({ name: `honest + torsion #${i}`, pk: A.add(t).toBytes() })
+  }
+  // Pseudo-random 32-byte strings: about half are not points, most points have a torsion component.
+  for (let i = 0; i < 400; i++) keys.push({ name: `random #${i}`, pk: sha256(utf8.encode(`random key ${i}`)) })
+  let valid = 0
+  for (const { name, pk } of keys) {
+    let noble = true
+    try {
+      assertValidPublicKeyNoble(pk)
+    } catch (e) {
+      assert.ok(isCoreError(e, 'BAD_PUBLIC_KEY'), name)
+      noble = false
+    }
+    if (noble) valid++
+    const sodium = isValidPublicKeySodium(pk)
+    if (hasFastVerify) assert.equal(sodium, noble, `${name}: libsodium says ${sodium}, noble ${noble}`)
+    else assert.equal(sodium, undefined)
+    assert.equal((() => { try { assertValidPublicKey(pk); return true } catch { return false } })(), noble, `${name}: assertValidPublicKey`)
+  }
+  // The sample has both verdicts in numbers (the mixed-order and random keys make it meaningful).
+  assert.ok(valid >= 20 && keys.length - valid >= 300, `${valid} valid of ${keys.length}`)
 })
 
 test('wrong lengths and types are rejected without throwing', () => {
