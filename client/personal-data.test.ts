@@ -1,8 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decode, encode, type CanonicalValue } from '../core/encoding.ts'
-import { bytesEqual, utf8 } from '../core/hex.ts'
-import { generateKeyPair } from '../core/keys.ts'
+import { bytesEqual, fromHex, utf8 } from '../core/hex.ts'
+import { generateKeyPair, keyPairFromSecretKey } from '../core/keys.ts'
+import { sha256 } from '../core/hash.ts'
 import { isClientError } from './errors.ts'
 import {
   decodePersonalEnvelope, openPersonalField, openPersonalFieldText, personalFieldRecipients, sealPersonalField,
@@ -25,6 +26,17 @@ test('the patient and the writing hospital can read; a doctor cannot', () => {
   assert.ok(bytesEqual(encode(decode(env)), env))
   // the plaintext does not appear in the envelope
   assert.ok(!Buffer.from(env).includes(Buffer.from('19970522')))
+})
+
+test('an envelope sealed by the earlier noble X25519 implementation still opens', () => {
+  // Sealed with @noble/curves' x25519 before X25519 moved to node:crypto (same function, same bytes).
+  const vector = fromHex('96ab6d6564636861696e2f706401c42063190986e1775952ef6acad2be08585aa6405c9673f0d0ca110ef09c40758d18c40c6b23a7326af485436e877c0dc41a2bf708fefb2a35d57caae018869669c312a02b8bec893116b0659293c420c179c4888bbdaa221f5618664ab50e4ffc688737f4dd6a5e805fc50002f46fbcc40cee2cab5d376ebbbd33107b8ec430d7a72bc52aa818fa79c90f6b4db676e2dbd4335c9796d033778da7875882ae1d8ee775f45110c936b6e6bcc1ed517dde93c420029a1d428751b26061cf4a92a7ab1ff635201b954249c30d37e16fb94a7868fbc40c68670f0d8915916028d72ff4c430411603a5f4600e7ffc8656d26a932398e49ce6b6bbd9cb3dfff1a9ec5842448cc53414cceb8607043f5576a4ef19c2ae')
+  const context = { contract: 'mc' + '11'.repeat(20), field: 'birthday' }
+  for (const who of ['patient', 'host']) {
+    const key = keyPairFromSecretKey(sha256(utf8.encode(`pd-vector-${who}`)))
+    assert.equal(openPersonalFieldText(vector, key.secretKey, context), '1990-02-03')
+  }
+  assert.throws(() => openPersonalField(vector, doctor.secretKey, context), (e) => isClientError(e, 'NOT_A_RECIPIENT'))
 })
 
 test('two seals of the same value differ (fresh ephemeral key, content key and IVs)', () => {
