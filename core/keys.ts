@@ -108,18 +108,20 @@ export function createEd25519Signer(secretKey: Uint8Array): MessageSigner {
  * @throws CoreError BAD_PUBLIC_KEY
  */
 export function assertValidPublicKey(publicKey: Uint8Array): void {
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
-    throw new CoreError(CoreErrorCode.BAD_PUBLIC_KEY, `public key must be ${PUBLIC_KEY_LENGTH} bytes`)
-  }
+  assertPublicKeyShape(publicKey)
   if (sodium?.isValidPoint(publicKey)) return
   assertValidPublicKeyNoble(publicKey)
 }
 
-/** The same rule on @noble/curves alone (the reference, and the cross-check of libsodium's verdicts). */
-export function assertValidPublicKeyNoble(publicKey: Uint8Array): void {
+function assertPublicKeyShape(publicKey: Uint8Array): void {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_LENGTH) {
     throw new CoreError(CoreErrorCode.BAD_PUBLIC_KEY, `public key must be ${PUBLIC_KEY_LENGTH} bytes`)
   }
+}
+
+/** The same rule on @noble/curves alone (the reference, and the cross-check of libsodium's verdicts). */
+export function assertValidPublicKeyNoble(publicKey: Uint8Array): void {
+  assertPublicKeyShape(publicKey)
   let point
   try {
     point = ed25519.Point.fromBytes(publicKey, false)
