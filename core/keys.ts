@@ -195,10 +195,9 @@ function loadSodium(): SodiumEd25519 | undefined {
   }
 }
 const sodium = loadSodium()
-const sodiumVerify = sodium?.verify
 
 /** Whether `verify` has libsodium's fast path on this machine (false: OpenSSL alone, same verdicts). */
-export const hasFastVerify = sodiumVerify !== undefined
+export const hasFastVerify = sodium !== undefined
 
 function signatureInputsOk(signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) return false
@@ -217,7 +216,7 @@ function opensslVerify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
 /** Verifies under the rule above (libsodium first when present, see above). Never throws on bad input: returns false. */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!signatureInputsOk(signature, publicKey)) return false
-  if (sodiumVerify !== undefined && message instanceof Uint8Array && sodiumVerify(signature, message, publicKey)) return true
+  if (sodium !== undefined && message instanceof Uint8Array && sodium.verify(signature, message, publicKey)) return true
   return opensslVerify(signature, message, publicKey)
 }
 

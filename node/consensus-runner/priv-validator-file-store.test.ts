@@ -79,14 +79,19 @@ test('file store: same boot, the process slot is exact; another boot, round 0 of
   validator(path2, BOOT_B).signVote(pre(3, X))
 }))
 
+/** Flips one byte inside slot `index` of the file, as a write cut short by a crash would leave it. */
+function tearSlot(path: string, index: number): void {
+  const file = readFileSync(path)
+  file[index * 4096 + 100] = file[index * 4096 + 100]! ^ 0xff
+  writeFileSync(path, file)
+}
+
 test('file store: a lost or torn process slot falls back to the newest durable slot, whose reservation covers it', () => withDir((dir) => {
   const path = join(dir, 'sign-state')
   const first = validator(path)
   first.signVote(com(1, X))
   first.signVote(pre(2, Y))
-  const file = readFileSync(path)
-  file[2 * 4096 + 100] = file[2 * 4096 + 100]! ^ 0xff // the power failed while slot 2 was being written
-  writeFileSync(path, file)
+  tearSlot(path, 2) // the power failed while slot 2 was being written
   const after = validator(path, BOOT_B)
   assert.equal(after.lastSigned!.height, 2, 'the reservation from the precommit at height 1')
   assert.throws(() => after.signVote(pre(2, X)), (e) => isConsensusError(e, 'SIGN_CONFLICT'))
@@ -98,10 +103,8 @@ test('file store: a torn durable slot falls back to the previous one; a corrupt 
   const pv = validator(path)
   pv.signVote(pre(1, X))
   pv.signVote(pre(2, X))
-  const file = readFileSync(path)
   // Sequence 2 lives in slot 1: tear it (as a crash in the middle of its write would).
-  file[4096 + 100] = file[4096 + 100]! ^ 0xff
-  writeFileSync(path, file)
+  tearSlot(path, 1)
   const after = validator(path)
   // Height 1 is signed (slot 0 survived); height 2 was never released, so it may be signed again.
   assert.throws(() => after.signVote(pre(1, Y)), (e) => isConsensusError(e, 'SIGN_CONFLICT'))
