@@ -12,7 +12,6 @@ import { loadNodeConfig } from './config.ts'
 import { NodeError } from './errors.ts'
 import { createLogger, launchNode } from './launch.ts'
 import { collectStartupGarbage } from './startup-gc.ts'
-import { lowerV8WorkerPriority } from './compiler-threads.ts'
 
 async function keygen(args: string[]): Promise<number> {
   const at = args.indexOf('--key')
@@ -53,9 +52,6 @@ async function main(): Promise<number> {
   // Startup's garbage, collected before the first clients and blocks rather than among them.
   const gc = collectStartupGarbage()
   if (gc) logger.info({ heapUsedMbBefore: +(gc.heapUsedBeforeBytes / 2 ** 20).toFixed(1), heapUsedMbAfter: +(gc.heapUsedAfterBytes / 2 ** 20).toFixed(1), ms: +gc.ms.toFixed(1) }, 'startup garbage collected')
-  // V8's background compiles after consensus work, not beside it (compiler-threads.ts).
-  const niced = lowerV8WorkerPriority(config.compilerNice)
-  logger.info({ nice: config.compilerNice, threads: niced.threads, ...(niced.note ? { note: niced.note } : {}) }, 'V8 compiler threads reniced')
   await new Promise<void>((resolveStop) => {
     let stopping = false
     const stop = (signal: string) => {

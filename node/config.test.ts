@@ -14,13 +14,12 @@ test('config: file < environment < flags; paths relative to the config file', as
     const fromFile = loadNodeConfig(['--config', file], {})!
     assert.equal(fromFile.dataDir, join(dir.path, 'data'))
     assert.equal(fromFile.genesisFile, join(dir.path, 'genesis.json'))
-    assert.deepEqual([fromFile.rpc?.port, fromFile.rpc?.host, fromFile.p2p.port, fromFile.blockIntervalMs, fromFile.name, fromFile.compilerNice], [9000, '127.0.0.1', 27000, 500, 'a', 19])
-    const fromEnv = loadNodeConfig(['--config', file], { MEDCHAIN_RPC_PORT: '9100', MEDCHAIN_BLOCK_INTERVAL: '700', MEDCHAIN_COMPILER_NICE: '0' })!
-    assert.deepEqual([fromEnv.rpc?.port, fromEnv.blockIntervalMs, fromEnv.compilerNice], [9100, 700, 0])
-    const fromFlags = loadNodeConfig(['--config', file, '--rpc-port', 'off', '--block-interval', '900', '--compiler-nice', '10', '--peer', `0x${'ab'.repeat(32)}@10.0.0.2:26000`], { MEDCHAIN_BLOCK_INTERVAL: '700', MEDCHAIN_COMPILER_NICE: '0' })!
+    assert.deepEqual([fromFile.rpc?.port, fromFile.rpc?.host, fromFile.p2p.port, fromFile.blockIntervalMs, fromFile.name], [9000, '127.0.0.1', 27000, 500, 'a'])
+    const fromEnv = loadNodeConfig(['--config', file], { MEDCHAIN_RPC_PORT: '9100', MEDCHAIN_BLOCK_INTERVAL: '700' })!
+    assert.deepEqual([fromEnv.rpc?.port, fromEnv.blockIntervalMs], [9100, 700])
+    const fromFlags = loadNodeConfig(['--config', file, '--rpc-port', 'off', '--block-interval', '900', '--peer', `0x${'ab'.repeat(32)}@10.0.0.2:26000`], { MEDCHAIN_BLOCK_INTERVAL: '700' })!
     assert.equal(fromFlags.rpc, null)
     assert.equal(fromFlags.blockIntervalMs, 900)
-    assert.equal(fromFlags.compilerNice, 10)
     assert.deepEqual(fromFlags.peers, [{ publicKey: `0x${'ab'.repeat(32)}`, host: '10.0.0.2', port: 26000 }])
   } finally {
     await dir.cleanup()
@@ -35,8 +34,6 @@ test('config: bad values are refused with BAD_CONFIG and a clear message', () =>
   bad(['--data-dir', 'd', '--genesis', 'g', '--rpc-port', '70000'], /port number/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--peer', 'nonsense'], /PUBLICKEY@HOST:PORT/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--log-level', 'loud'], /log level/)
-  bad(['--data-dir', 'd', '--genesis', 'g', '--compiler-nice', '20'], /compiler nice/)
-  bad(['--data-dir', 'd', '--genesis', 'g', '--compiler-nice', 'low'], /compiler nice/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--bogus'], /Unknown option/)
   bad(['--config', '/nonexistent/node.json'], /cannot read config file/)
 })

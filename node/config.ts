@@ -6,14 +6,12 @@
  *   { "dataDir": ".data/node0", "genesisFile": "genesis.json", "keyFile": "node0.key.json",
  *     "rpc": { "host": "127.0.0.1", "port": 8545 }, "p2p": { "host": "127.0.0.1", "port": 26000 },
  *     "peers": [{ "publicKey": "0x…", "host": "10.0.0.2", "port": 26000 }],
- *     "blockIntervalMs": 1000, "produceOnTxs": true, "logLevel": "info", "logFile": "node0.log",
- *     "compilerNice": 19 }
+ *     "blockIntervalMs": 1000, "produceOnTxs": true, "logLevel": "info", "logFile": "node0.log" }
  * Relative paths in a config file are resolved against the file's folder.
  */
 import { readFileSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { DEFAULT_COMPILER_NICE } from './compiler-threads.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 
 export interface PeerAddress {
@@ -36,8 +34,6 @@ export interface NodeConfig {
   readonly produceOnTxs: boolean
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   readonly logFile: string | null
-  /** Nice value (0..19) for V8's background compiler threads; 0 leaves them at the node's priority. */
-  readonly compilerNice: number
 }
 
 export const NODE_CONFIG_HELP = `medchain node: run one validator (or observer) node
@@ -60,8 +56,6 @@ Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake ca
   --produce-on-txs BOOL  make blocks as soon as txs wait (default true)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (default info)
   --log-file FILE        write logs to FILE instead of stdout
-  --compiler-nice N      nice value 0..19 of V8's background compiler threads, so consensus work
-                         comes first on a busy machine (default 19; 0 leaves them alone)
   -h, --help             this help
 `
 
@@ -93,7 +87,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
         config: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
         'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'rpc-rate-limit': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
         peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' },
-        'log-level': { type: 'string' }, 'log-file': { type: 'string' }, 'compiler-nice': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'log-level': { type: 'string' }, 'log-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -149,8 +143,6 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = String(f['log-level'] ?? env.MEDCHAIN_LOG_LEVEL ?? fromFile('logLevel') ?? 'info')
   if (!LOG_LEVELS.has(logLevel)) bad(`log level must be one of ${[...LOG_LEVELS].join(', ')}`)
   const logFile = pick(f['log-file'], 'MEDCHAIN_LOG_FILE', 'logFile')
-  const compilerNice = Number(f['compiler-nice'] ?? env.MEDCHAIN_COMPILER_NICE ?? fromFile('compilerNice') ?? DEFAULT_COMPILER_NICE)
-  if (!Number.isInteger(compilerNice) || compilerNice < 0 || compilerNice > 19) bad('compiler nice must be an integer 0..19')
   const resolvedDataDir = path(dataDir.v, dataDir.rel)
   const name = String(f.name ?? env.MEDCHAIN_NAME ?? fromFile('name') ?? basename(resolvedDataDir))
   return {
@@ -165,6 +157,5 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     produceOnTxs,
     logLevel: logLevel as NodeConfig['logLevel'],
     logFile: logFile ? path(logFile.v, logFile.rel) : null,
-    compilerNice,
   }
 }
