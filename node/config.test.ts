@@ -20,6 +20,9 @@ test('config: file < environment < flags; paths relative to the config file', as
     const fromFlags = loadNodeConfig(['--config', file, '--rpc-port', 'off', '--block-interval', '900', '--peer', `0x${'ab'.repeat(32)}@10.0.0.2:26000`], { MEDCHAIN_BLOCK_INTERVAL: '700' })!
     assert.equal(fromFlags.rpc, null)
     assert.equal(fromFlags.blockIntervalMs, 900)
+    assert.equal(fromFile.traceFile, null, 'tracing is off by default')
+    assert.equal(loadNodeConfig(['--config', file], { MEDCHAIN_TRACE_FILE: 'steps.trace' })!.traceFile, join(process.cwd(), 'steps.trace'))
+    assert.equal(loadNodeConfig(['--config', file, '--trace-file', '/tmp/x.trace'], {})!.traceFile, '/tmp/x.trace')
     assert.deepEqual(fromFlags.peers, [{ publicKey: `0x${'ab'.repeat(32)}`, host: '10.0.0.2', port: 26000 }])
   } finally {
     await dir.cleanup()

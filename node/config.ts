@@ -34,6 +34,8 @@ export interface NodeConfig {
   readonly produceOnTxs: boolean
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   readonly logFile: string | null
+  /** Appends this node's consensus timeline here (diagnostics, `npm run bench:trace`); null: off. */
+  readonly traceFile: string | null
 }
 
 export const NODE_CONFIG_HELP = `medchain node: run one validator (or observer) node
@@ -56,6 +58,8 @@ Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake ca
   --produce-on-txs BOOL  make blocks as soon as txs wait (default true)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (default info)
   --log-file FILE        write logs to FILE instead of stdout
+  --trace-file FILE      append a timeline of consensus steps to FILE (diagnostics; multi-validator
+                         chains; see npm run bench:trace)
   -h, --help             this help
 `
 
@@ -87,7 +91,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
         config: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
         'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'rpc-rate-limit': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
         peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' },
-        'log-level': { type: 'string' }, 'log-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'log-level': { type: 'string' }, 'log-file': { type: 'string' }, 'trace-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
@@ -143,6 +147,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const logLevel = String(f['log-level'] ?? env.MEDCHAIN_LOG_LEVEL ?? fromFile('logLevel') ?? 'info')
   if (!LOG_LEVELS.has(logLevel)) bad(`log level must be one of ${[...LOG_LEVELS].join(', ')}`)
   const logFile = pick(f['log-file'], 'MEDCHAIN_LOG_FILE', 'logFile')
+  const traceFile = pick(f['trace-file'], 'MEDCHAIN_TRACE_FILE', 'traceFile')
   const resolvedDataDir = path(dataDir.v, dataDir.rel)
   const name = String(f.name ?? env.MEDCHAIN_NAME ?? fromFile('name') ?? basename(resolvedDataDir))
   return {
@@ -157,5 +162,6 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     produceOnTxs,
     logLevel: logLevel as NodeConfig['logLevel'],
     logFile: logFile ? path(logFile.v, logFile.rel) : null,
+    traceFile: traceFile ? path(traceFile.v, traceFile.rel) : null,
   }
 }

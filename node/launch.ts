@@ -16,6 +16,7 @@ import { createVmExecutor } from '../vm/index.ts'
 import { PrivValidator, createEd25519Signer } from '../consensus/index.ts'
 import { bytesEqual, toHex, type KeyPair } from '../core/index.ts'
 import { BftRunner, RELAY_TOPICS } from './consensus-runner/bft-runner.ts'
+import { openStepTrace, type StepTrace } from './consensus-runner/step-trace.ts'
 import { FilePrivValidatorStore } from './consensus-runner/priv-validator-file-store.ts'
 import { DEFAULT_PRODUCTION } from './consensus-runner/consensus-runner.ts'
 import { createValidatorNetwork } from './network/index.ts'
@@ -43,6 +44,14 @@ function bftConsensus(config: NodeConfig, genesis: Genesis, key: KeyPair | null,
     const at = o ? { host: o.host, port: o.port } : v.p2p
     return at ? [{ publicKey: v.publicKey, host: at.host, port: at.port }] : []
   })
+  let trace: StepTrace | undefined
+  if (config.traceFile) {
+    try {
+      trace = openStepTrace(config.traceFile, config.name)
+    } catch (e) {
+      throw new NodeError(NodeErrorCode.BAD_CONFIG, `cannot open the trace file ${config.traceFile}: ${(e as Error).message}`)
+    }
+  }
   return (node) => new BftRunner({
     node,
     network: createValidatorNetwork({
@@ -52,6 +61,7 @@ function bftConsensus(config: NodeConfig, genesis: Genesis, key: KeyPair | null,
     privValidator: new PrivValidator({ chainId: genesis.chainId, signer: createEd25519Signer(key.secretKey), store: new FilePrivValidatorStore(signStatePath(config.dataDir)) }),
     production: { ...DEFAULT_PRODUCTION, blockIntervalMs: config.blockIntervalMs, produceOnTxs: config.produceOnTxs },
     logger,
+    ...(trace ? { trace } : {}),
   })
 }
 

@@ -23,7 +23,7 @@
  */
 import {
   asArray, asBytes, asList, asUint, bytesEqual, decode, decodeBlock, encodeBlock, encodeTrusted,
-  toHex, verifyCommit, voteSignBytes, type Block, type CommitCertificate, type SignedTx,
+  toHex, verifyCommit, voteSignBytes, VoteType, type Block, type CommitCertificate, type SignedTx,
 } from '../../core/index.ts'
 import {
   createConsensus, decodeConsensusMessage, encodeConsensusMessage, isConsensusError, proposalSignBytes,
@@ -35,6 +35,7 @@ import type { ValidatorNetwork } from '../network/index.ts'
 import type { Logger } from '../logger.ts'
 import type { MedchainNode } from '../node.ts'
 import type { ConsensusRunner, ProductionOptions } from './consensus-runner.ts'
+import { NO_STEP_TRACE, type StepTrace } from './step-trace.ts'
 
 export const TOPIC = { tx: 'tx', block: 'block', consensus: 'consensus' } as const
 export const RELAY_TOPICS = [TOPIC.tx, TOPIC.block, TOPIC.consensus]
@@ -68,6 +69,8 @@ export interface BftRunnerDeps {
    */
   readonly routeVotes?: boolean
   readonly logger: Logger
+  /** Timeline of consensus steps for diagnostics (step-trace.ts); off by default. */
+  readonly trace?: StepTrace
 }
 
 export class BftRunner implements ConsensusRunner {
@@ -87,9 +90,11 @@ export class BftRunner implements ConsensusRunner {
   /** The next height, while waiting to start it: when it is due, and how to cancel its scheduled start. */
   private pendingStart: { height: number; due: number; cancel: () => void } | undefined
   private idle: Promise<void> = Promise.resolve()
+  private readonly trace: StepTrace
 
   constructor(private readonly deps: BftRunnerDeps) {
     const { node } = deps
+    this.trace = deps.trace ?? NO_STEP_TRACE
     const myIndex = deps.privValidator
       ? node.genesis.validatorSet.validators.findIndex((v) => bytesEqual(v.publicKey, deps.privValidator!.publicKey))
       : -1
@@ -127,6 +132,7 @@ export class BftRunner implements ConsensusRunner {
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
+    this.trace.close()
   }
 
   syncing(): boolean {
@@ -141,6 +147,7 @@ export class BftRunner implements ConsensusRunner {
   }
 
   txAdmitted(tx: SignedTx, local: boolean): void {
+    this.trace.record(local ? 'tx-local' : 'tx-peer', this.chain.height + 1)
     if (local) this.deps.network.broadcast(TOPIC.tx, tx.bytes)
     // Txs waiting: start the next height now (after the batching delay) instead of at the interval.
     if (this.pendingStart && this.deps.production.produceOnTxs) this.scheduleStart(this.pendingStart.height, this.deps.production.batchDelayMs)
@@ -276,6 +283,7 @@ export class BftRunner implements ConsensusRunner {
 
   private async carryOut(out: ConsensusOutput): Promise<void> {
     const { network, privValidator, logger } = this.deps
+    this.trace.record(traceName(out), outputHeight(out))
     switch (out.type) {
       case 'propose-block': {
         if (out.height !== this.chain.height + 1) return
@@ -295,6 +303,7 @@ export class BftRunner implements ConsensusRunner {
       case 'sign-vote': {
         const signed = this.signOwn('vote', () => privValidator!.signVote(out.vote))
         if (!signed) return
+        this.trace.record(signed.type === VoteType.PREVOTE ? 'prevote-signed' : 'precommit-signed', signed.height)
         this.trustOwnSignature(signed.signature, voteSignBytes(this.deps.node.genesis.chainId, signed.type, signed.height, signed.round, signed.blockHash))
         this.enqueue({ type: 'vote', vote: signed })
         if (out.sendTo === signed.validatorIndex) return // we collect: it leaves in our bundle
@@ -422,6 +431,7 @@ export class BftRunner implements ConsensusRunner {
       return
     }
     await this.chain.commitBlock(block, certificate)
+    this.trace.record('persisted', height)
     for (const [id, b] of this.proposed) if (b.header.height <= height) this.proposed.delete(id)
     this.afterCommit(height)
   }
@@ -506,6 +516,23 @@ export class BftRunner implements ConsensusRunner {
       return bytes
     }
     throw new Error(`BAD_REQUEST: unknown request '${String(r[0]).slice(0, 32)}'`)
+  }
+}
+
+/** The trace's name for an engine output: its type, votes by kind. */
+function traceName(out: ConsensusOutput): string {
+  if (out.type !== 'sign-vote') return out.type
+  return out.vote.type === VoteType.PREVOTE ? 'sign-prevote' : 'sign-precommit'
+}
+
+function outputHeight(out: ConsensusOutput): number {
+  switch (out.type) {
+    case 'sign-vote': case 'broadcast-vote': return out.vote.height
+    case 'sign-proposal': case 'broadcast-proposal': return out.proposal.height
+    case 'broadcast-votes': return maxHeight(out.votes)
+    case 'broadcast-commit': return out.certificate.height
+    case 'evidence': case 'rejected': return 0
+    default: return out.height
   }
 }
 
