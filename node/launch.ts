@@ -77,6 +77,7 @@ export async function launchNode(config: NodeConfig, logger: Logger): Promise<Me
     logger,
     ...(genesis.validators.length > 1 ? { createConsensus: bftConsensus(config, genesis, validatorKey, logger) } : {}),
   })
+  if (config.traceFile && genesis.validators.length === 1) logger.warn({ traceFile: config.traceFile }, 'the step trace is written by multi-validator nodes only; this one-validator node writes none')
   await node.start()
   if (config.rpc) {
     const rpc = createRpcServer({

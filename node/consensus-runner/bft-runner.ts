@@ -35,7 +35,7 @@ import type { ValidatorNetwork } from '../network/index.ts'
 import type { Logger } from '../logger.ts'
 import type { MedchainNode } from '../node.ts'
 import type { ConsensusRunner, ProductionOptions } from './consensus-runner.ts'
-import { NO_STEP_TRACE, type StepTrace } from './step-trace.ts'
+import type { StepTrace } from './step-trace.ts'
 
 export const TOPIC = { tx: 'tx', block: 'block', consensus: 'consensus' } as const
 export const RELAY_TOPICS = [TOPIC.tx, TOPIC.block, TOPIC.consensus]
@@ -90,11 +90,12 @@ export class BftRunner implements ConsensusRunner {
   /** The next height, while waiting to start it: when it is due, and how to cancel its scheduled start. */
   private pendingStart: { height: number; due: number; cancel: () => void } | undefined
   private idle: Promise<void> = Promise.resolve()
-  private readonly trace: StepTrace
+  /** Undefined when off: `this.trace?.record(…)` then skips even computing its arguments. */
+  private readonly trace: StepTrace | undefined
 
   constructor(private readonly deps: BftRunnerDeps) {
     const { node } = deps
-    this.trace = deps.trace ?? NO_STEP_TRACE
+    this.trace = deps.trace
     const myIndex = deps.privValidator
       ? node.genesis.validatorSet.validators.findIndex((v) => bytesEqual(v.publicKey, deps.privValidator!.publicKey))
       : -1
@@ -132,7 +133,7 @@ export class BftRunner implements ConsensusRunner {
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
-    this.trace.close()
+    this.trace?.close()
   }
 
   syncing(): boolean {
@@ -147,7 +148,7 @@ export class BftRunner implements ConsensusRunner {
   }
 
   txAdmitted(tx: SignedTx, local: boolean): void {
-    this.trace.record(local ? 'tx-local' : 'tx-peer', this.chain.height + 1)
+    this.trace?.record(local ? 'tx-local' : 'tx-peer', this.chain.height + 1)
     if (local) this.deps.network.broadcast(TOPIC.tx, tx.bytes)
     // Txs waiting: start the next height now (after the batching delay) instead of at the interval.
     if (this.pendingStart && this.deps.production.produceOnTxs) this.scheduleStart(this.pendingStart.height, this.deps.production.batchDelayMs)
@@ -283,7 +284,7 @@ export class BftRunner implements ConsensusRunner {
 
   private async carryOut(out: ConsensusOutput): Promise<void> {
     const { network, privValidator, logger } = this.deps
-    this.trace.record(traceName(out), outputHeight(out))
+    this.trace?.record(traceName(out), outputHeight(out))
     switch (out.type) {
       case 'propose-block': {
         if (out.height !== this.chain.height + 1) return
@@ -303,7 +304,7 @@ export class BftRunner implements ConsensusRunner {
       case 'sign-vote': {
         const signed = this.signOwn('vote', () => privValidator!.signVote(out.vote))
         if (!signed) return
-        this.trace.record(signed.type === VoteType.PREVOTE ? 'prevote-signed' : 'precommit-signed', signed.height)
+        this.trace?.record(signed.type === VoteType.PREVOTE ? 'prevote-signed' : 'precommit-signed', signed.height)
         this.trustOwnSignature(signed.signature, voteSignBytes(this.deps.node.genesis.chainId, signed.type, signed.height, signed.round, signed.blockHash))
         this.enqueue({ type: 'vote', vote: signed })
         if (out.sendTo === signed.validatorIndex) return // we collect: it leaves in our bundle
@@ -431,7 +432,7 @@ export class BftRunner implements ConsensusRunner {
       return
     }
     await this.chain.commitBlock(block, certificate)
-    this.trace.record('persisted', height)
+    this.trace?.record('persisted', height)
     for (const [id, b] of this.proposed) if (b.header.height <= height) this.proposed.delete(id)
     this.afterCommit(height)
   }

@@ -3,7 +3,7 @@
  *   `<epoch ms with µs> <node name> <event> <height>`
  * appended to a file named in the config (`traceFile`, `--trace-file`, MEDCHAIN_TRACE_FILE).
  * Several nodes may append to one file: each line is one write to a file opened with O_APPEND,
- * which the kernel does not interleave. Off by default; when off, `record` is a no-op.
+ * which the kernel does not interleave. Off by default (the runner then has no trace at all).
  *
  * Events (from the BFT runner): tx-local / tx-peer (a tx entered the mempool), the engine's
  * outputs by type (propose-block, sign-proposal, sign-prevote, sign-precommit, broadcast-votes,
@@ -16,8 +16,6 @@ export interface StepTrace {
   record(event: string, height: number): void
   close(): void
 }
-
-export const NO_STEP_TRACE: StepTrace = Object.freeze({ record: () => {}, close: () => {} })
 
 /** Opens `path` for appending. @throws the fs error when it cannot be opened (a bad config). */
 export function openStepTrace(path: string, nodeName: string, now: () => number = () => performance.timeOrigin + performance.now()): StepTrace {
