@@ -13,7 +13,7 @@
  */
 import { cpus, totalmem } from 'node:os'
 import { DEFAULT_IMAGE_OPTIONS, generateImages, type BenchImage, type ImageSetOptions } from './images.ts'
-import { hashFile } from '../client/image-hash.ts'
+import { hashFiles } from '../client/image-hash.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
 
 /** The constants of the paper's walk-through, shared by every driver. */
@@ -425,12 +425,8 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
 export async function hashImages(images: readonly BenchImage[], progress: ProgressSink = silentProgress, now: () => number = () => performance.now()): Promise<HashingResult> {
   progress.stepStart('images', 'hash', images.length)
   const t0 = now()
-  // The hospital client's hasher (client/image-hash.ts), one file after another.
-  const hashes: string[] = []
-  for (const im of images) {
-    hashes.push((await hashFile(im.path)).sha256)
-    progress.stepProgress('images', 'hash', hashes.length, images.length)
-  }
+  // The hospital client's hasher (client/image-hash.ts `hashFiles`: in order, reading ahead).
+  const hashes = (await hashFiles(images.map((im) => im.path), (_fp, i) => progress.stepProgress('images', 'hash', i + 1, images.length))).map((fp) => fp.sha256)
   const ms = now() - t0
   images.forEach((im, i) => {
     if (hashes[i] !== im.sha256) {

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isClientError } from './errors.ts'
-import { createLimiter, fingerprintOf, hashFile, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS } from './image-hash.ts'
+import { createLimiter, fingerprintOf, hashFile, hashFiles, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS, READ_AHEAD_FILES } from './image-hash.ts'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
@@ -68,6 +68,37 @@ test('hashImages hashes every file in order and reports progress', async () => {
   for (const fp of result) assert.equal(fp.sha256, sha(contents.get(fp.path)!))
   assert.deepEqual(progress, [1, 2, 3, 4])
   assert.equal(result.find((r) => r.path.endsWith('Z.png'))!.sha256, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+})
+
+test('hashFiles reads ahead and gives what hashFile gives, in order; a failing file is reported in its place and leaks no descriptor', async () => {
+  const { root, contents } = await tree()
+  // More files than the read-ahead window, of sizes around the 1 MiB first read.
+  const sizes = [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 5, ...Array.from({ length: READ_AHEAD_FILES + 3 }, (_, i) => 300_000 + i)]
+  const paths: string[] = []
+  for (const [i, size] of sizes.entries()) {
+    const p = join(root, `many-${String(i).padStart(2, '0')}.jpg`)
+    const data = randomBytes(size)
+    await fs.writeFile(p, data)
+    contents.set(p, data)
+    paths.push(p)
+  }
+  const seen: number[] = []
+  const result = await hashFiles(paths, (_fp, i) => seen.push(i))
+  assert.deepEqual(seen, paths.map((_p, i) => i))
+  for (const [i, fp] of result.entries()) {
+    assert.equal(fp.path, paths[i])
+    assert.equal(fp.size, sizes[i])
+    assert.deepEqual(fp, await hashFile(paths[i]!))
+    assert.equal(fp.sha256, sha(contents.get(fp.path)!))
+  }
+  const openFds = async (): Promise<number> => (await fs.readdir('/proc/self/fd')).length
+  const before = process.platform === 'linux' ? await openFds() : 0
+  const broken = [...paths.slice(0, 3), join(root, 'missing.jpg'), ...paths.slice(3)]
+  const reported: number[] = []
+  await assert.rejects(hashFiles(broken, (_fp, i) => reported.push(i)), (e) => isClientError(e, 'FILE_NOT_FOUND') && /missing\.jpg/.test((e as Error).message))
+  assert.deepEqual(reported, [0, 1, 2], 'the files before the failing one are done, none after')
+  if (process.platform === 'linux') assert.equal(await openFds(), before, 'every descriptor opened ahead is closed')
+  assert.deepEqual(await hashFiles([]), [])
 })
 
 test('mapWithConcurrency never runs more than the limit and keeps order; the first error wins', async () => {

@@ -8,7 +8,7 @@
  * always gives the same list. Files named explicitly are always hashed; the extension filter
  * applies to what a folder walk finds.
  */
-import { closeSync, openSync, promises as fs, readSync, type Dirent } from 'node:fs'
+import { closeSync, openSync, promises as fs, read as readAt, readSync, type Dirent } from 'node:fs'
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { extname, join } from 'node:path'
 import { createSha256 } from '../core/hash.ts'
@@ -61,24 +61,35 @@ let chunkBuffer: Buffer | undefined
  * read, read to EOF, close: four per file), which is what limited hashing, not SHA-256. Reading
  * with `readSync` into one reused buffer hashes 100 Kaggle-sized images about twice as fast.
  * Memory stays one chunk for any file size, and a file larger than 16 MiB (a DICOM study) yields
- * to the event loop every 16 MiB, so a server calling this never stalls for long.
+ * to the event loop every 16 MiB, so a server calling this never stalls for long. Many files:
+ * `hashFiles`, which reads ahead.
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR
  */
 export async function hashFile(path: string): Promise<ImageFingerprint> {
-  const h = createSha256()
-  const buffer = (chunkBuffer ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES))
-  let size = 0
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (e) {
     throw ioError(e, path)
   }
+  try {
+    const h = createSha256()
+    const size = await hashFrom(fd, h, 0, path)
+    return { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Feeds the file from byte `offset` to its end into `h`; returns the file's size. */
+async function hashFrom(fd: number, h: ReturnType<typeof createSha256>, offset: number, path: string): Promise<number> {
+  const buffer = (chunkBuffer ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES))
+  let size = offset
   let sinceYield = 0
   try {
     for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
+      const n = readSync(fd, buffer, 0, buffer.length, size)
+      if (n === 0) return size
       h.update(buffer.subarray(0, n))
       size += n
       sinceYield += n
@@ -89,10 +100,77 @@ export async function hashFile(path: string): Promise<ImageFingerprint> {
     }
   } catch (e) {
     throw ioError(e, path)
-  } finally {
-    closeSync(fd)
   }
-  return { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
+}
+
+/** Files whose first MiB `hashFiles` reads on the thread pool while it hashes the current one. */
+export const READ_AHEAD_FILES = 8
+
+type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: Promise<number> } | { readonly error: ClientError }
+
+/**
+ * Hashes files in order, reading ahead: while one file is hashed, the first MiB of each of the
+ * next `READ_AHEAD_FILES` is read by the thread pool (one read each, into a pooled buffer), and
+ * the rest of a longer file is read as in `hashFile`. From the page cache this overlaps copying
+ * with SHA-256; from the disk (an archive not read lately) it keeps several reads in flight
+ * instead of one. Measured on 100 Kaggle-sized X-rays (bench/README.md): cached as fast as
+ * `hashFile` one after another, uncached well faster. Memory: at most 9 MiB of buffers.
+ * `onEach` sees each fingerprint as it is done (progress).
+ * @throws ClientError FILE_NOT_FOUND, IO_ERROR for the first file that fails (in order)
+ */
+export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFingerprint, index: number) => void): Promise<ImageFingerprint[]> {
+  const spare: Buffer[] = []
+  const ahead = new Map<number, ReadAhead>()
+  let started = 0
+  const startReading = (i: number): void => {
+    const path = paths[i]!
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch (e) {
+      ahead.set(i, { error: ioError(e, path) })
+      return
+    }
+    const buffer = spare.pop() ?? Buffer.allocUnsafe(HASH_CHUNK_BYTES)
+    const read = new Promise<number>((resolve, reject) => readAt(fd, buffer, 0, buffer.length, 0, (err, n) => (err ? reject(err) : resolve(n))))
+    read.catch(() => {}) // observed when this file's turn comes
+    ahead.set(i, { fd, buffer, read })
+  }
+  const out: ImageFingerprint[] = []
+  try {
+    for (let i = 0; i < paths.length; i++) {
+      while (started < paths.length && started <= i + READ_AHEAD_FILES) startReading(started++)
+      const path = paths[i]!
+      const next = ahead.get(i)!
+      ahead.delete(i)
+      if ('error' in next) throw next.error
+      try {
+        let first: number
+        try {
+          first = await next.read
+        } catch (e) {
+          throw ioError(e, path)
+        }
+        const h = createSha256()
+        h.update(next.buffer.subarray(0, first))
+        const size = await hashFrom(next.fd, h, first, path)
+        const fp = { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
+        out.push(fp)
+        onEach?.(fp, i)
+      } finally {
+        closeSync(next.fd)
+        spare.push(next.buffer)
+      }
+    }
+    return out
+  } finally {
+    // After a failure: close what was opened ahead, once its read has settled (it writes the buffer).
+    for (const rest of ahead.values()) {
+      if ('error' in rest) continue
+      await rest.read.catch(() => 0)
+      closeSync(rest.fd)
+    }
+  }
 }
 
 /**
@@ -197,16 +275,12 @@ export function createLimiter(limit: number): <T>(fn: () => Promise<T>) => Promi
   }
 }
 
-/** Hashes every image of the inputs, one file after another (see hashFile). @throws ClientError FILE_NOT_FOUND, IO_ERROR */
+/** Hashes every image of the inputs, in order, reading ahead (see hashFiles). @throws ClientError FILE_NOT_FOUND, IO_ERROR */
 export async function hashImages(inputs: readonly string[], options: HashImagesOptions = {}): Promise<ImageFingerprint[]> {
   const files = await listImageFiles(inputs, options)
-  const out: ImageFingerprint[] = []
   let bytes = 0
-  for (const path of files) {
-    const fp = await hashFile(path)
-    out.push(fp)
+  return hashFiles(files, (fp, i) => {
     bytes += fp.size
-    options.onProgress?.({ done: out.length, total: files.length, bytes, path })
-  }
-  return out
+    options.onProgress?.({ done: i + 1, total: files.length, bytes, path: fp.path })
+  })
 }
