@@ -113,8 +113,9 @@ type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: 
  * next `READ_AHEAD_FILES` is read by the thread pool (one read each, into a pooled buffer), and
  * the rest of a longer file is read as in `hashFile`. From the page cache this overlaps copying
  * with SHA-256; from the disk (an archive not read lately) it keeps several reads in flight
- * instead of one. Measured on 100 Kaggle-sized X-rays (bench/README.md): cached as fast as
- * `hashFile` one after another, uncached well faster. Memory: at most 9 MiB of buffers.
+ * instead of one. 100 Kaggle-sized X-rays (bench/README.md): uncached 21.6–23.9 ms against
+ * 39.1–40.7 ms with `hashFile` one after another; cached about the same (16.8–20.6 ms in 19 of
+ * 21 runs against 17.8–20.6 ms). Memory: nine 1 MiB read-ahead buffers plus `hashFile`'s chunk.
  * `onEach` sees each fingerprint as it is done (progress).
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR for the first file that fails (in order)
  */
