@@ -10,6 +10,7 @@
  * little slower than untraced ones: read the phases as where the time goes, not as the record time.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
+import { quorumSize } from '../core/validators.ts'
 import { join } from 'node:path'
 import { precommitSaveTimes, quantile, recordPhases, summarisePhases } from './medchain/height-trace.ts'
 import { runTracedRecords } from './medchain/traced-records.ts'
@@ -17,7 +18,7 @@ import { runTracedRecords } from './medchain/traced-records.ts'
 const n = Number(process.argv[2] ?? 50)
 if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: npm run bench:trace [-- N]   (N >= 1, got ${process.argv[2]})`)
 const VALIDATORS = 10
-const quorum = Math.floor((2 * VALIDATORS) / 3) + 1
+const quorum = quorumSize(VALIDATORS, 'bft')
 
 const { events, windows } = await runTracedRecords({ validators: VALIDATORS, warmUpRecords: 100, records: n, progress: (m) => console.error(`  ${m}`) })
 const records = recordPhases(events, windows, quorum)

@@ -48,6 +48,8 @@ export interface MedchainBenchOptions {
   readonly blockIntervalMs?: number
   /** Where node progress lines go while the nodes start (untimed). */
   readonly log?: (message: string) => void
+  /** Extra environment for every node process (e.g. MEDCHAIN_TRACE_FILE for bench:trace). */
+  readonly nodeEnv?: Readonly<Record<string, string>>
 }
 
 export const DEFAULT_LOAD_RATES: readonly number[] = [100, 250, 500, 1000, 2000]
@@ -81,7 +83,7 @@ export function createMedchainDriverFactory(options: MedchainBenchOptions): Chai
         ...DEFAULT_TESTNET_OPTIONS, nodes: n, dir: join(dir, 'net'), basePort: base, baseRpcPort: base + n, fresh: true,
         blockIntervalMs: options.blockIntervalMs ?? DEFAULT_TESTNET_OPTIONS.blockIntervalMs, chainId: CHAIN_ID,
       }
-      net = await startTestnet(testnet, options.log, { env: { MEDCHAIN_RPC_RATE_LIMIT: String(BENCH_RPC_RATE_LIMIT), MEDCHAIN_LOG_LEVEL: 'warn' } })
+      net = await startTestnet(testnet, options.log, { env: { MEDCHAIN_RPC_RATE_LIMIT: String(BENCH_RPC_RATE_LIMIT), MEDCHAIN_LOG_LEVEL: 'warn', ...options.nodeEnv } })
       await waitUntilFinal(net, 0, 120_000, options.log)
       return await MedchainDriver.create(net, dir, options)
     } catch (e) {

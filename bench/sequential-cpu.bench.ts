@@ -6,11 +6,10 @@
  * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run (start the
  * nodes with `MEDCHAIN_NODE_ARGS=--perf-basic-prof` to name JIT frames). Linux only (/proc).
  */
-import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { createMedchainDriverFactory } from './medchain-driver.ts'
-import { PAPER_SCENARIO } from './workload.ts'
+import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
 
 const n = Number(process.argv[2] ?? 100)
 if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: npm run bench:seq-cpu [-- N]   (N >= 1, got ${process.argv[2]})`)
@@ -31,7 +30,7 @@ function nodesCpuMs(): number {
   return ticks * 10 // USER_HZ = 100
 }
 
-const fingerprints = (tag: string): string[] => Array.from({ length: n }, (_, i) => createHash('sha256').update(`${tag}-${i}-${Date.now()}`).digest('hex'))
+const fingerprints = (tag: string): string[] => freshFingerprints(tag, n)
 
 async function step(label: string, records: number, run: () => Promise<unknown>, perfOut?: string): Promise<void> {
   const perf = perfOut ? spawn('perf', ['record', '-F', '499', '-a', '-g', '-o', perfOut], { stdio: 'ignore' }) : undefined

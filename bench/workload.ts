@@ -13,6 +13,7 @@
  */
 import { cpus, totalmem } from 'node:os'
 import { DEFAULT_IMAGE_OPTIONS, generateImages, type BenchImage, type ImageSetOptions } from './images.ts'
+import { createHash } from 'node:crypto'
 import { hashFiles } from '../client/image-hash.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
 
@@ -417,6 +418,12 @@ export async function runChain(factory: ChainDriverFactory, id: string, options:
   return { id, label, role, ok, steps, latency, series, ...(tables.length > 0 ? { tables } : {}), ...(failure ? { error: failure } : {}) }
 }
 
+
+/** `count` fingerprints no earlier run recorded (tag, index and the time), for the CPU and trace benchmarks. */
+export function freshFingerprints(tag: string, count: number): string[] {
+  const salt = Date.now()
+  return Array.from({ length: count }, (_, i) => createHash('sha256').update(`${tag}-${i}-${salt}`).digest('hex'))
+}
 
 /**
  * Hashes every image from disk (the paper's 685 ms step) and checks each fingerprint against the

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PHASES, parseTrace, precommitSaveTimes, quantile, recordPhases, summarisePhases } from './height-trace.ts'
 import { runTracedRecords } from './traced-records.ts'
+import { quorumSize } from '../../core/validators.ts'
 
 /** One height (7) traced on 4 nodes, quorum 3; node0 holds the client. Times in ms. */
 const TRACE = [
@@ -67,7 +68,7 @@ test('height trace: summaries are nearest-rank quantiles over the records that s
 test('height trace: a real 4-validator testnet traces every phase of each record, in order', { timeout: 120_000 }, async () => {
   const { events, windows } = await runTracedRecords({ validators: 4, warmUpRecords: 1, records: 3 })
   assert.equal(windows.length, 3)
-  const records = recordPhases(events, windows, 3)
+  const records = recordPhases(events, windows, quorumSize(4, 'bft'))
   assert.equal(records.length, 3)
   for (const r of records) {
     const p = PHASES.map((name) => r.phases[name] ?? -1)
