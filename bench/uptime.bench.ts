@@ -5,10 +5,12 @@
  * first pass after setup only, while the processes are new; this shows where each chain's latency
  * goes as it stays up (medchain's nodes keep tiering up their JIT for hundreds of heights).
  * Table on stdout, progress on stderr, JSON in bench/results/uptime-<time>.json.
- * Exit 0 when every pass of every chain finished, 1 when one failed, 2 on bad options.
+ * Exit 0 when every pass of every chain finished, 1 when one failed, 2 on bad options, 3 when a
+ * chain cannot be set up (the Ethereum baselines' install failed).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { BenchErrorCode, isBenchError } from './errors.ts'
 import { parseCliOptions, resolveChains } from './run.ts'
 import { formatUptimeTable, parseUptimeArgs, summarisePass, type PassSummary, type UptimeChainResult } from './uptime.ts'
 import { PAPER_SCENARIO, freshFingerprints, type ChainDriver } from './workload.ts'
@@ -24,7 +26,14 @@ async function main(): Promise<number> {
     return 2
   }
   const log = (m: string): void => void process.stderr.write(`${m}\n`)
-  const chains = await resolveChains(options, (m) => log(`[bench] ${m}`))
+  let chains
+  try {
+    chains = await resolveChains(options, (m) => log(`[bench] ${m}`))
+  } catch (e) {
+    // As in `npm run bench`: 3 when a chain cannot be set up (the Ethereum install failed).
+    log((e as Error).message)
+    return isBenchError(e, BenchErrorCode.DRIVER_NOT_WIRED) || isBenchError(e, BenchErrorCode.INSTALL_FAILED) ? 3 : 1
+  }
   const results: UptimeChainResult[] = []
   let ok = true
   for (const { id, factory } of chains) {
