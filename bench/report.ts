@@ -75,7 +75,7 @@ export function formatMs(ms: number): string {
   return `${Math.round(ms).toLocaleString('en-US')} ms`
 }
 
-function formatRatio(r: number): string {
+export function formatRatio(r: number): string {
   if (!Number.isFinite(r)) return '—'
   return r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`
 }
@@ -142,7 +142,8 @@ function pad(s: string, w: number, right = false): string {
   return right ? s.padStart(w) : s.padEnd(w)
 }
 
-function renderGrid(rows: string[][]): string {
+/** Columns padded to their widest cell; body cells after the first column right-aligned. */
+export function renderGrid(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
   return rows.map((r, ri) => r.map((cell, i) => pad(cell, widths[i]!, i > 0 && ri > 0)).join('  ')).join('\n')
 }

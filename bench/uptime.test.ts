@@ -26,7 +26,7 @@ test('a pass is summarised from its wall time and its records; the table has a r
     { id: 'hardhat', label: 'h', passes: [summarisePass(1, 500, [5, 5]), summarisePass(2, 500, [5, 5])] },
   ])
   const lines = table.split('\n')
-  assert.match(lines[0]!, /^pass\s+medchain\s+hardhat$/)
+  assert.match(lines[0]!, /^pass\s+medchain\s+hardhat\s*$/)
   assert.match(lines[1]!, /^1 \(records 1–2\)\s+2,000 ms \(20\.0 ms \/ 20\.0 ms\)\s+500\.0 ms/)
   assert.match(lines[2]!, /^2 \(records 3–4\)\s+1,000 ms/)
   assert.equal(lines[3], 'medchain vs hardhat per pass (hardhat time / medchain time): 0.25×, 0.50×')

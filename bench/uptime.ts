@@ -6,7 +6,7 @@
  * (uptime.bench.ts) runs the drivers.
  */
 import { BenchError, BenchErrorCode } from './errors.ts'
-import { formatMs } from './report.ts'
+import { formatMs, formatRatio, renderGrid } from './report.ts'
 import { summarizeLatencies } from './workload.ts'
 
 export const DEFAULT_PASSES = 5
@@ -73,15 +73,13 @@ export function formatUptimeTable(chains: readonly UptimeChainResult[]): string 
       }),
     ])
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
-  const out = [line(header), ...rows.map(line)]
+  const out = [renderGrid([header, ...rows])]
   const subject = chains.find((c) => c.id === 'medchain')
   for (const base of chains) {
     if (!subject || base === subject) continue
     const ratios = subject.passes.map((s, p) => {
       const b = base.passes[p]
-      return b ? `${(b.wallMs / s.wallMs).toFixed(2)}×` : '—'
+      return b ? formatRatio(b.wallMs / s.wallMs) : '—'
     })
     out.push(`medchain vs ${base.id} per pass (${base.id} time / medchain time): ${ratios.join(', ')}`)
   }

@@ -75,10 +75,14 @@ export async function hashFile(path: string): Promise<ImageFingerprint> {
   try {
     const h = createSha256()
     const size = await hashFrom(fd, h, 0, path)
-    return { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
+    return fingerprint(path, size, h)
   } finally {
     closeSync(fd)
   }
+}
+
+function fingerprint(path: string, size: number, h: ReturnType<typeof createSha256>): ImageFingerprint {
+  return { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
 }
 
 /** Feeds the file from byte `offset` to its end into `h`; returns the file's size. */
@@ -155,7 +159,7 @@ export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFin
         const h = createSha256()
         h.update(next.buffer.subarray(0, first))
         const size = await hashFrom(next.fd, h, first, path)
-        const fp = { path, size, sha256: Buffer.from(h.digest()).toString('hex') }
+        const fp = fingerprint(path, size, h)
         out.push(fp)
         onEach?.(fp, i)
       } finally {
