@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import {
-  blockHash, checkBlockIntegrity, createBlock, decodeBlock, decodeBlockTx, decodeHeader, encodeBlock, encodeHeader, headerRaw, txRootOf, withCommit, type BlockHeader,
+  blockHash, checkBlockIntegrity, createBlock, decodeBlock, decodeBlockTx, decodeHeader, encodeBlock, encodeHeader, headerRaw, txRootChecked, txRootOf, withCommit, type BlockHeader,
 } from './block.ts'
 import {
   createCommit, decodeCommit, encodeCommit, signVote, verifyCommit, verifyVote, voteFromRaw, voteRaw, voteSignBytes, VoteType, type CommitCertificate,
@@ -69,6 +69,31 @@ test('decodeBlockTx gives one tx, the header and the hash of an encoded block; a
   })
   for (const bad of [-1, block.txs.length, 1.5, Number.NaN]) assert.equal(codeOf(() => decodeBlockTx(bytes, bad)), 'BAD_BLOCK')
   assert.equal(codeOf(() => decodeBlockTx(bytes.subarray(0, 10), 0)).startsWith('DECODE'), true)
+})
+
+test('decodeBlock reuses a known tx only when its bytes are exactly the listed ones', () => {
+  const bytes = encodeBlock(block)
+  const known = new Map(block.txs.map((t) => [toHex(t.bytes), t]))
+  const asked: string[] = []
+  const back = decodeBlock(bytes, { knownTx: (b) => { asked.push(toHex(b)); return known.get(toHex(b)) } })
+  assert.deepEqual(asked, block.txs.map((t) => toHex(t.bytes)))
+  back.txs.forEach((t, i) => assert.equal(t, block.txs[i], `tx ${i} is the known object`))
+  // A lookup that answers with another tx (a wrong index, a bug) changes nothing: the tx is decoded.
+  const other = kvPutTx(sender, 99, 'other', Uint8Array.of(9))
+  const wrong = decodeBlock(bytes, { knownTx: () => other })
+  assert.deepEqual(wrong.txs.map((t) => toHex(t.bytes)), block.txs.map((t) => toHex(t.bytes)))
+  assert.ok(wrong.txs.every((t) => t !== other))
+  assert.equal(toHex(wrong.hash), toHex(block.hash))
+  // Known txs do not excuse a wrong root or a duplicate.
+  const raw = decode(bytes) as CanonicalValue[]
+  const dropped = encode([raw[0]!, (raw[1] as Uint8Array[]).slice(1), raw[2]!])
+  assert.equal(codeOf(() => decodeBlock(dropped, { knownTx: (b) => known.get(toHex(b)) })), 'BAD_BLOCK')
+})
+
+test('txRootChecked: true for decoded blocks, false for blocks built in memory', () => {
+  assert.equal(txRootChecked(decodeBlock(encodeBlock(block))), true)
+  assert.equal(txRootChecked(block), false)
+  assert.equal(txRootChecked(createBlock({ ...block.header, txRoot: new Uint8Array(32) }, block.txs, null)), false)
 })
 
 test('decodeBlock refuses a tx root mismatch, duplicate txs, a commit naming another block (BAD_BLOCK)', () => {

@@ -7,7 +7,7 @@
  * A block travels as [header raw, [signed tx bytes…], commit raw | null].
  */
 import {
-  asArray, asBytes, asList, asString, asUint, decode, encodeTrusted, type CanonicalValue,
+  asArray, asBytes, asList, asString, asUint, decode, encodeTrusted, shapeError, type CanonicalValue,
 } from './encoding.ts'
 import { CoreError, CoreErrorCode } from './errors.ts'
 import { sha256d } from './hash.ts'
@@ -89,19 +89,47 @@ export function encodeBlock(b: Block): Uint8Array {
   return encodeTrusted([headerRaw(b.header), b.txs.map((t) => t.bytes), b.commit ? commitRaw(b.commit) : null])
 }
 
+export interface DecodeBlockOptions {
+  /**
+   * A tx this node already decoded and checked, looked up by its encoded bytes (a node's
+   * mempool): used only when its bytes are exactly `txBytes`, so the block is the same as when
+   * every tx is decoded again. A received block's txs are nearly all in the mempool already;
+   * decoding each one a second time (msgpack, canonical re-encoding, SHA-256d id) was about a
+   * tenth of a validator's CPU under load.
+   */
+  readonly knownTx?: (txBytes: Uint8Array) => SignedTx | undefined
+}
+
+/** Blocks whose tx root and tx list `decodeBlock` has checked (see `txRootChecked`). */
+const rootChecked = new WeakSet<Block>()
+
 /**
  * Decodes a block and checks its internal consistency: every tx decodes, the tx root matches,
  * the commit (if any) names this block. Signatures and chain rules are checked by the node.
  * @throws CoreError DECODE_*, BAD_SHAPE, BAD_BLOCK, and any tx decoding error
  */
-export function decodeBlock(bytes: Uint8Array): Block {
+export function decodeBlock(bytes: Uint8Array, options: DecodeBlockOptions = {}): Block {
   const r = asArray(decode(bytes, BLOCK_LIMITS.maxBytes), 3, 'block')
   const header = headerFromRaw(r[0]!)
-  const txs = asList(r[1], 'block.txs', BLOCK_LIMITS.maxTxs).map((t) => createTxFromBytes(asBytes(t, 'block.tx')))
+  const knownTx = options.knownTx
+  const txs = asList(r[1], 'block.txs', BLOCK_LIMITS.maxTxs).map((t) => {
+    if (!(t instanceof Uint8Array)) throw shapeError('block.tx', 'expected bytes')
+    const known = knownTx?.(t)
+    return known !== undefined && bytesEqual(known.bytes, t) ? known : createTxFromBytes(t)
+  })
   const commit = r[2] === null ? null : commitFromRaw(r[2]!)
   const block = createBlock(header, txs, commit)
   checkBlockIntegrity(block)
+  rootChecked.add(block)
   return block
+}
+
+/**
+ * True when `block` came from `decodeBlock`, which checked its tx root: a validator need not
+ * hash the tree again. Blocks built any other way (createBlock) say false.
+ */
+export function txRootChecked(block: Block): boolean {
+  return rootChecked.has(block)
 }
 
 /**

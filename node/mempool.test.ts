@@ -63,3 +63,30 @@ test('removeCommitted drops txs the chain has used', () => {
   assert.equal([...p.candidates()][0]!.nonce, 2)
   assert.equal(p.bytes, txs[2]!.bytes.length)
 })
+
+test('findByBytes and holds recognise a pending tx by its exact bytes, and forget it once committed', () => {
+  const p = pool()
+  const t0 = kvTx(a, 0, 'k', 'v')
+  const t1 = kvTx(a, 1, 'k', 'v')
+  p.add(t0)
+  p.add(t1)
+  assert.equal(p.findByBytes(new Uint8Array(t0.bytes)), t0)
+  assert.equal(p.findByBytes(t1.bytes), t1)
+  assert.equal(p.holds(t0), true)
+  // The same tx decoded again (another object, same bytes) is held too.
+  assert.equal(p.holds({ ...t0, bytes: new Uint8Array(t0.bytes) }), true)
+  // Bytes that end with a pending tx's signature but differ elsewhere are not that tx.
+  const tampered = new Uint8Array(t0.bytes)
+  tampered[3] = tampered[3]! ^ 1
+  assert.equal(p.findByBytes(tampered), undefined)
+  assert.equal(p.holds({ ...t0, bytes: tampered }), false)
+  assert.equal(p.findByBytes(new Uint8Array(10)), undefined)
+  const notPending = kvTx(b, 0, 'k', 'v')
+  assert.equal(p.findByBytes(notPending.bytes), undefined)
+  assert.equal(p.holds(notPending), false)
+  setNonce(a, 1)
+  p.removeCommitted([t0])
+  assert.equal(p.findByBytes(t0.bytes), undefined)
+  assert.equal(p.holds(t0), false)
+  assert.equal(p.findByBytes(t1.bytes), t1)
+})

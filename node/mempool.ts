@@ -15,7 +15,7 @@
  * Block candidates (`candidates`) take senders round-robin, each in nonce order.
  */
 import {
-  CoreError, CoreErrorCode, toHex, validateTxNonce, validateTxStateless, type SignedTx,
+  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxNonce, validateTxStateless, type SignedTx,
 } from '../core/index.ts'
 
 export interface MempoolOptions {
@@ -35,9 +35,14 @@ type SenderQueue = Map<number, SignedTx> // nonce → tx
 
 const idKey = (id: Uint8Array): string => Buffer.from(id).toString('hex')
 const senderKey = (address: Uint8Array): string => Buffer.from(address).toString('hex')
+/** A signed tx's canonical bytes end with its 64-byte signature: a key found without hashing. */
+const SIGNATURE_BYTES = 64
+const signatureKey = (signature: Uint8Array): string => Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')
 
 export class Mempool {
   private readonly byId = new Map<string, SignedTx>()
+  /** The same txs by signature, to recognise a tx from its encoded bytes (`findByBytes`). */
+  private readonly bySignature = new Map<string, SignedTx>()
   /** Insertion-ordered: senders in the order their first pending tx arrived. */
   private readonly bySender = new Map<string, SenderQueue>()
   private totalBytes = 0
@@ -60,6 +65,22 @@ export class Mempool {
   }
   get(id: Uint8Array): SignedTx | undefined {
     return this.byId.get(idKey(id))
+  }
+
+  /**
+   * The pending tx whose canonical encoding is exactly `bytes`, found without decoding or
+   * hashing them (a proposed block lists its txs as bytes), or undefined.
+   */
+  findByBytes(bytes: Uint8Array): SignedTx | undefined {
+    if (bytes.length <= SIGNATURE_BYTES) return undefined
+    const tx = this.bySignature.get(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
+    return tx !== undefined && bytesEqual(tx.bytes, bytes) ? tx : undefined
+  }
+
+  /** True when this very tx (same bytes) is pending: its signature was checked on admission. */
+  holds(tx: SignedTx): boolean {
+    const pending = this.bySignature.get(signatureKey(tx.signature))
+    return pending !== undefined && (pending === tx || bytesEqual(pending.bytes, tx.bytes))
   }
 
   /**
@@ -90,6 +111,9 @@ export class Mempool {
     }
     q.set(tx.nonce, tx)
     this.byId.set(id, tx)
+    // Two admitted txs never share a signature (each verified over its own id); keep the first anyway.
+    const sig = signatureKey(tx.signature)
+    if (!this.bySignature.has(sig)) this.bySignature.set(sig, tx)
     this.totalBytes += tx.bytes.length
   }
 
@@ -115,6 +139,8 @@ export class Mempool {
     q.delete(nonce)
     if (q.size === 0) this.bySender.delete(sk)
     this.byId.delete(idKey(tx.id))
+    const sig = signatureKey(tx.signature)
+    if (this.bySignature.get(sig) === tx) this.bySignature.delete(sig)
     this.totalBytes -= tx.bytes.length
   }
 

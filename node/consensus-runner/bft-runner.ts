@@ -113,6 +113,8 @@ export class BftRunner implements ConsensusRunner {
     return this.deps.node.chain
   }
 
+  private readonly knownTx = (txBytes: Uint8Array): SignedTx | undefined => this.chain.mempool.findByBytes(txBytes)
+
   async start(): Promise<void> {
     const { network } = this.deps
     this.running = true
@@ -241,7 +243,8 @@ export class BftRunner implements ConsensusRunner {
   private onBlockMessage(payload: Uint8Array): void {
     let block: Block
     try {
-      block = decodeBlock(payload)
+      // Its txs reached us by gossip before it did: reuse those decoded and checked on admission.
+      block = decodeBlock(payload, { knownTx: this.knownTx })
     } catch (e) {
       this.deps.logger.debug({ err: e }, 'dropped a malformed proposed block')
       return
@@ -411,7 +414,7 @@ export class BftRunner implements ConsensusRunner {
     for (const peer of this.deps.network.connectedPeers()) {
       try {
         const reply = await this.deps.network.request(peer, encodeTrusted(['block', hash]), { timeoutMs: REQUEST_TIMEOUT_MS })
-        const block = decodeBlock(reply)
+        const block = decodeBlock(reply, { knownTx: this.knownTx })
         if (bytesEqual(block.hash, hash)) {
           this.rememberProposed(block)
           return block
