@@ -117,12 +117,21 @@ const STMT_OPS = new Set<number>([30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40])
 export const isExprOp = (op: number): boolean => EXPR_OPS.has(op)
 export const isStmtOp = (op: number): boolean => STMT_OPS.has(op)
 
+// Module-level, not closures inside irNodeChildren: a deploy walks every node twice, and a
+// named closure made per call costs a function object each time (plus the tsx loader's __name
+// helper, which was half of a warm deploy's execution time).
+const e = (v: CanonicalValue | undefined): [number, 'e'] => [v as number, 'e']
+const s = (v: CanonicalValue | undefined): [number, 's'] => [v as number, 's']
+function list(v: CanonicalValue | undefined, k: 'e' | 's'): Array<[number, 'e' | 's']> {
+  const refs = v as number[]
+  const out = new Array<[number, 'e' | 's']>(refs.length)
+  for (let i = 0; i < refs.length; i++) out[i] = [refs[i]!, k]
+  return out
+}
+
 /** Child node references of a node, each tagged with the kind it must be ('e' expr, 's' stmt). */
 export function irNodeChildren(node: IrNode): Array<[index: number, kind: 'e' | 's']> {
   const n = node as CanonicalValue[]
-  const e = (v: CanonicalValue | undefined): [number, 'e'] => [v as number, 'e']
-  const s = (v: CanonicalValue | undefined): [number, 's'] => [v as number, 's']
-  const list = (v: CanonicalValue | undefined, k: 'e' | 's'): Array<[number, 'e' | 's']> => (v as number[]).map((i) => [i, k])
   switch (n[0]) {
     case Op.BIN: return [e(n[2]), e(n[3])]
     case Op.AND: case Op.OR: return [e(n[1]), e(n[2])]
@@ -304,39 +313,42 @@ export function decodeIr(bytes: Uint8Array, limits: VmLimits = DEFAULT_LIMITS): 
   return { types, slots, events, functions, nodes }
 }
 
+/** A node's list of child references (checked one by one afterwards). */
+function childRefs(v: CanonicalValue | undefined, what: string): void {
+  arr(v, `${what} children`, undefined, MAX.listArgs)
+}
+
 function validateNodes(nodes: IrNode[], types: IrType[], slots: IrSlot[], events: IrEvent[], functions: IrFunction[], limits: VmLimits): void {
   const depth = new Array<number>(nodes.length)
   const opOf = new Array<number>(nodes.length)
   for (let i = 0; i < nodes.length; i++) {
-    const n = arr(nodes[i], `nodes[${i}]`, undefined, 4)
-    const op = int(n[0], `nodes[${i}].op`, 0, 255)
     const what = `nodes[${i}]`
-    const shape = (len: number): void => void arr(n, what, len)
-    const refList = (v: CanonicalValue | undefined): void => void arr(v, `${what} children`, undefined, MAX.listArgs)
+    const n = arr(nodes[i], what, undefined, 4)
+    const op = int(n[0], `${what}.op`, 0, 255)
     switch (op) {
-      case Op.INT: shape(2); int(n[1], what, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); break
-      case Op.STR: shape(2); if (typeof n[1] !== 'string' || n[1].length > MAX.constLength) bad(`${what}: bad string constant`); break
-      case Op.BOOL: shape(2); if (typeof n[1] !== 'boolean') bad(`${what}: bad boolean constant`); break
-      case Op.BYTES: shape(2); if (!(n[1] instanceof Uint8Array) || n[1].length > MAX.constLength) bad(`${what}: bad bytes constant`); break
-      case Op.LOCAL: shape(2); int(n[1], what, 0, MAX.locals - 1); break
-      case Op.BIN: shape(4); int(n[1], `${what}.binop`, 0, BIN_OP_COUNT - 1); break
-      case Op.AND: case Op.OR: case Op.INDEX: case Op.PUSH: shape(3); break
-      case Op.NOT: case Op.NEG: case Op.LEN: shape(2); break
-      case Op.COND: shape(4); break
+      case Op.INT: arr(n, what, 2); int(n[1], what, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER); break
+      case Op.STR: arr(n, what, 2); if (typeof n[1] !== 'string' || n[1].length > MAX.constLength) bad(`${what}: bad string constant`); break
+      case Op.BOOL: arr(n, what, 2); if (typeof n[1] !== 'boolean') bad(`${what}: bad boolean constant`); break
+      case Op.BYTES: arr(n, what, 2); if (!(n[1] instanceof Uint8Array) || n[1].length > MAX.constLength) bad(`${what}: bad bytes constant`); break
+      case Op.LOCAL: arr(n, what, 2); int(n[1], what, 0, MAX.locals - 1); break
+      case Op.BIN: arr(n, what, 4); int(n[1], `${what}.binop`, 0, BIN_OP_COUNT - 1); break
+      case Op.AND: case Op.OR: case Op.INDEX: case Op.PUSH: arr(n, what, 3); break
+      case Op.NOT: case Op.NEG: case Op.LEN: arr(n, what, 2); break
+      case Op.COND: arr(n, what, 4); break
       case Op.CALL: {
-        shape(3); refList(n[2])
+        arr(n, what, 3); childRefs(n[2], what)
         const fn = functions[int(n[1], `${what}.function`, 0, functions.length - 1)]!
         if ((n[2] as CanonicalValue[]).length !== fn.paramNames.length) bad(`${what}: ${fn.name} takes ${fn.paramNames.length} arguments`)
         break
       }
       case Op.BUILTIN: {
-        shape(3); refList(n[2])
+        arr(n, what, 3); childRefs(n[2], what)
         const id = int(n[1], `${what}.builtin`, 0, BUILTIN_ARITY.length - 1)
         if ((n[2] as CanonicalValue[]).length !== BUILTIN_ARITY[id]) bad(`${what}: builtin ${id} takes ${BUILTIN_ARITY[id]} arguments`)
         break
       }
       case Op.SLOT: {
-        shape(4); refList(n[3])
+        arr(n, what, 4); childRefs(n[3], what)
         const slot = slots[int(n[1], `${what}.slot`, 0, slots.length - 1)]!
         const [kind, argc] = SLOT_OP_SHAPE[int(n[2], `${what}.slotop`, 0, SLOT_OP_SHAPE.length - 1)]!
         if (kind !== slot.kind) bad(`${what}: operation does not apply to slot ${slot.name}`)
@@ -344,22 +356,22 @@ function validateNodes(nodes: IrNode[], types: IrType[], slots: IrSlot[], events
         break
       }
       case Op.STRUCT: {
-        shape(3); refList(n[2])
+        arr(n, what, 3); childRefs(n[2], what)
         const t = types[int(n[1], `${what}.type`, 0, types.length - 1)]!
         if (t.tag !== TypeTag.STRUCT || t.fields.length !== (n[2] as CanonicalValue[]).length) bad(`${what}: not a struct of that many fields`)
         break
       }
-      case Op.FIELD: shape(3); int(n[2], `${what}.field`, 0, MAX.fields - 1); break
-      case Op.ARRAY: shape(2); refList(n[1]); break
-      case Op.BLOCK: shape(2); refList(n[1]); break
-      case Op.LET: shape(3); int(n[1], what, 0, MAX.locals - 1); break
-      case Op.IF: shape(4); break
-      case Op.LOOP: shape(4); break
-      case Op.BREAK: case Op.CONTINUE: shape(1); break
-      case Op.RETURN: case Op.EXPR: shape(2); break
-      case Op.REQUIRE: shape(3); break
-      case Op.EMIT: shape(3); int(n[1], `${what}.event`, 0, events.length - 1); break
-      case Op.ISET: shape(4); break
+      case Op.FIELD: arr(n, what, 3); int(n[2], `${what}.field`, 0, MAX.fields - 1); break
+      case Op.ARRAY: arr(n, what, 2); childRefs(n[1], what); break
+      case Op.BLOCK: arr(n, what, 2); childRefs(n[1], what); break
+      case Op.LET: arr(n, what, 3); int(n[1], what, 0, MAX.locals - 1); break
+      case Op.IF: arr(n, what, 4); break
+      case Op.LOOP: arr(n, what, 4); break
+      case Op.BREAK: case Op.CONTINUE: arr(n, what, 1); break
+      case Op.RETURN: case Op.EXPR: arr(n, what, 2); break
+      case Op.REQUIRE: arr(n, what, 3); break
+      case Op.EMIT: arr(n, what, 3); int(n[1], `${what}.event`, 0, events.length - 1); break
+      case Op.ISET: arr(n, what, 4); break
       default: bad(`${what}: unknown opcode ${op}`)
     }
     let d = 1
