@@ -4,7 +4,8 @@
  *   core.tx.validate.node    createTxFromBytes + validateTxStateless (verify: libsodium first)
  *   core.tx.validate.noble   createTxFromBytes + chain id + verifyNoble (@noble/curves)
  *   core.tx.sign             createSignedTx (node:crypto; the key imported per call)
- *   core.ed25519.sign.node   createEd25519Signer: node:crypto, key imported once (what TxBuilder uses)
+ *   core.ed25519.sign        createEd25519Signer: libsodium when sodium-native loads (what TxBuilder
+ *                            and the PrivValidator use), and .openssl: node:crypto, key imported once
  *   core.ed25519.sign.noble  @noble/curves sign of a 32-byte id, for comparison
  *   core.ed25519.verify      verify (libsodium first when sodium-native loads), and .openssl: OpenSSL alone
  *   core.sha256d.200B        sha256d of a 200-byte message
@@ -21,7 +22,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   blockHash, createBlock, createCommit, createTxFromBytes, encodeTrusted, merkleRoot, nextStateRoot, okReceipt, sha256, sha256d,
-  createEd25519Signer, signNoble, signVote, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verify, verifyNoble, verifyOpenSsl, hasFastVerify, CoreError, CoreErrorCode, VoteType,
+  createEd25519Signer, createOpenSslSigner, signNoble, signVote, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verify, verifyNoble, verifyOpenSsl, hasFastVerify, CoreError, CoreErrorCode, VoteType,
   type Block, type BlockHeader, type SignedTx, type StateWrite,
 } from '../core/index.ts'
 import { kvPutTx, testKeyPair, testValidators, TEST_CHAIN_ID } from '../core/test-fixtures.ts'
@@ -65,7 +66,9 @@ measure('core.tx.sign', 'createSignedTx (node:crypto, key per call)', 'tx', POOL
 {
   const signer = createEd25519Signer(SENDERS[0]!.secretKey)
   const ids = pool.slice(0, 5000).map((t) => t.id)
-  measure('core.ed25519.sign.node', 'createEd25519Signer sign of a 32-byte id', 'sig', ids.length, () => { for (const id of ids) signer.sign(id) })
+  measure('core.ed25519.sign', `createEd25519Signer sign of a 32-byte id (${hasFastVerify ? 'libsodium' : 'OpenSSL: sodium-native not loaded'})`, 'sig', ids.length, () => { for (const id of ids) signer.sign(id) })
+  const openssl = createOpenSslSigner(SENDERS[0]!.secretKey)
+  measure('core.ed25519.sign.openssl', 'createOpenSslSigner sign of a 32-byte id (node:crypto, key imported once)', 'sig', ids.length, () => { for (const id of ids) openssl.sign(id) })
   const nobleIds = ids.slice(0, 500)
   measure('core.ed25519.sign.noble', '@noble/curves sign of a 32-byte id', 'sig', nobleIds.length, () => { for (const id of nobleIds) signNoble(id, SENDERS[0]!.secretKey) })
   const signed = ids.map((id) => ({ id, sig: signer.sign(id) }))

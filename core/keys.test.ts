@@ -8,7 +8,7 @@ import { isCoreError } from './errors.ts'
 import { sha256 } from './hash.ts'
 import { fromHex, toHex, utf8 } from './hex.ts'
 import {
-  addressFromPublicKey, assertValidPublicKey, assertValidPublicKeyNoble, createEd25519Signer, isValidPublicKeySodium, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
+  addressFromPublicKey, assertValidPublicKey, assertValidPublicKeyNoble, createEd25519Signer, createOpenSslSigner, isValidPublicKeySodium, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
   verify, verifyNoble, verifyOpenSsl,
 } from './keys.ts'
 import { createRequire } from 'node:module'
@@ -91,6 +91,21 @@ test('RFC 8032 §7.1 vectors: public keys and signatures are exact, both verifie
     // noble and a prepared signer give the same bytes from the same seed
     assert.equal(toHex(signNoble(msg, kp.secretKey)).slice(2), v.signature, v.name)
     assert.equal(toHex(createEd25519Signer(kp.secretKey).sign(msg)).slice(2), v.signature, v.name)
+    assert.equal(toHex(createOpenSslSigner(kp.secretKey).sign(msg)).slice(2), v.signature, v.name)
+  }
+})
+
+test('the prepared signer (libsodium where it loads) gives OpenSSL\'s and noble\'s bytes on 200 random keys and messages', () => {
+  for (let i = 0; i < 200; i++) {
+    const seed = sha256(utf8.encode(`signer seed ${i}`))
+    const message = sha256(utf8.encode(`message ${i}`)).subarray(0, i % 33)
+    const fast = createEd25519Signer(seed)
+    const openssl = createOpenSslSigner(seed)
+    assert.deepEqual(fast.publicKey, openssl.publicKey)
+    const sig = fast.sign(message)
+    assert.equal(toHex(sig), toHex(openssl.sign(message)), `key ${i}`)
+    assert.equal(toHex(sig), toHex(signNoble(message, seed)), `key ${i}`)
+    assert.equal(sig.length, 64)
   }
 })
 
@@ -335,6 +350,7 @@ test('sign and createEd25519Signer refuse a secret key that is not 32 bytes with
   for (const bad of [new Uint8Array(31), new Uint8Array(33), new Uint8Array(0)]) {
     assert.throws(() => sign(utf8.encode('m'), bad), (e: unknown) => isCoreError(e) && e.code === 'BAD_SHAPE')
     assert.throws(() => createEd25519Signer(bad), (e: unknown) => isCoreError(e) && e.code === 'BAD_SHAPE')
+    assert.throws(() => createOpenSslSigner(bad), (e: unknown) => isCoreError(e) && e.code === 'BAD_SHAPE')
   }
   assert.deepEqual(createEd25519Signer(seeds[0]!).publicKey, keyPairFromSecretKey(seeds[0]!).publicKey)
 })
