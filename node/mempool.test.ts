@@ -90,3 +90,14 @@ test('findByBytes and holds recognise a pending tx by its exact bytes, and forge
   assert.equal(p.holds(t0), false)
   assert.equal(p.findByBytes(t1.bytes), t1)
 })
+
+test('cheap checks come before the signature: a replay with a bad signature is NONCE_TOO_LOW, a fresh one BAD_SIGNATURE', () => {
+  const p = pool()
+  setNonce(a, 5)
+  const replay = kvTx(a, 3, 'k', 'v')
+  const forgedReplay = { ...replay, signature: new Uint8Array(64).fill(1) }
+  assert.throws(() => p.add(forgedReplay), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
+  const forgedFresh = { ...kvTx(a, 5, 'k', 'v'), signature: new Uint8Array(64).fill(1) }
+  assert.throws(() => p.add(forgedFresh), (e) => isCoreError(e, CoreErrorCode.BAD_SIGNATURE))
+  assert.equal(p.size, 0)
+})

@@ -1,10 +1,11 @@
 /**
  * Mempool: signed txs waiting for a block, bounded by count and bytes, ordered by sender nonce.
  *
- * Admission (`add`): shape and signature were checked by `createTxFromBytes` +
- * `validateTxStateless` (done here too); the nonce must be at least the sender's next nonce on
- * chain (else NONCE_TOO_LOW: a replay) and at most `maxNonceGap` ahead (NONCE_GAP); the same id,
- * or another tx with the same sender and nonce, is DUPLICATE_TX.
+ * Admission (`add`), cheapest check first: the same id is DUPLICATE_TX; the nonce must be at
+ * least the sender's next nonce on chain (else NONCE_TOO_LOW: a replay, or a gossiped copy of a
+ * tx already committed) and at most `maxNonceGap` ahead (NONCE_GAP); another tx with the same
+ * sender and nonce is DUPLICATE_TX; then chain id and signature (`validateTxStateless`, unless
+ * the caller ran it). Shape was checked by `createTxFromBytes`.
  *
  * Eviction when full: the incoming tx may push out the highest-nonce tx of the sender that holds
  * the most pending txs, if that sender holds more than the incoming sender would; otherwise the
@@ -90,14 +91,16 @@ export class Mempool {
   add(tx: SignedTx, { stateless = 'unchecked' }: { stateless?: 'checked' | 'unchecked' } = {}): void {
     const id = idKey(tx.id)
     if (this.byId.has(id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
-    // 'checked': the caller already ran validateTxStateless (chain id and signature) for this chain.
-    if (stateless === 'unchecked') validateTxStateless(tx, this.options.chainId)
+    // Cheap state checks before the signature: a gossiped copy of a tx that a block has already
+    // committed (or a replay) is refused without a ~40 µs signature check.
     validateTxNonce(tx, this.chainNonceOf(tx.sender), this.options.maxNonceGap)
     const sk = senderKey(tx.sender)
     const queue = this.bySender.get(sk)
     if (queue?.has(tx.nonce)) {
       throw new CoreError(CoreErrorCode.DUPLICATE_TX, `another tx from this sender with nonce ${tx.nonce} is already pending`)
     }
+    // 'checked': the caller already ran validateTxStateless (chain id and signature) for this chain.
+    if (stateless === 'unchecked') validateTxStateless(tx, this.options.chainId)
     if (tx.bytes.length > this.options.maxBytes) throw new CoreError(CoreErrorCode.MEMPOOL_FULL, 'tx larger than the whole mempool')
     while (this.byId.size >= this.options.maxTxs || this.totalBytes + tx.bytes.length > this.options.maxBytes) {
       if (!this.evictFor(sk, (queue?.size ?? 0) + 1)) {

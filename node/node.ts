@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import {
-  CoreError, CoreErrorCode, toHex, createTxFromBytes, validateTxStateless, type KeyPair, type SignedTx, type TxExecutor,
+  createTxFromBytes, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
 import { Chain, DEFAULT_CHAIN_OPTIONS, systemClock, type ChainOptions, type Clock } from './chain.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
@@ -123,16 +123,14 @@ export class MedchainNode {
 
   /**
    * Decodes, checks and admits a signed tx to the mempool: from this node's RPC (`local`, the
-   * consensus runner then gossips it) or from a peer. A duplicate is refused before its
-   * signature is checked, so re-sent txs cost no verification.
-   * @throws CoreError with the rejection code (decoding, DUPLICATE_TX, BAD_SIGNATURE, WRONG_CHAIN_ID, nonce, …)
+   * consensus runner then gossips it) or from a peer. A duplicate, a replay or a gossiped copy
+   * of a tx already committed is refused by id or nonce before its signature is checked, so
+   * such txs cost no verification (Mempool.add orders the checks).
+   * @throws CoreError with the rejection code (decoding, DUPLICATE_TX, nonce, WRONG_CHAIN_ID, BAD_SIGNATURE, …)
    */
   submitTx(bytes: Uint8Array, { local = true }: { local?: boolean } = {}): SignedTx {
     const tx = createTxFromBytes(bytes)
-    const mempool = this.chain.mempool
-    if (mempool.has(tx.id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
-    validateTxStateless(tx, this.genesis.chainId)
-    mempool.add(tx, { stateless: 'checked' })
+    this.chain.mempool.add(tx)
     this.consensus?.txAdmitted(tx, local)
     return tx
   }
