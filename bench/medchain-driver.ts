@@ -318,9 +318,10 @@ class MedchainDriver implements ChainDriver {
   async extraSeries(progress: (message: string) => void): Promise<Series[]> {
     const rates = this.options.loadRates ?? DEFAULT_LOAD_RATES
     if (rates.length === 0) return []
-    // One fresh account per node, each sending to its own node.
+    // One fresh account per node, each sending to its own node over one WebSocket, as a
+    // hospital gateway that submits all day keeps its connection (no HTTP exchange per batch).
     const senders = this.net.clients.map((_, i) => {
-      const client = new RpcClient(this.net.layout.nodes[i]!.rpcUrl, { timeoutMs: 30_000 })
+      const client = new RpcClient(this.net.layout.nodes[i]!.rpcUrl, { timeoutMs: 30_000, transport: 'websocket' })
       return { client, builder: MedchainDriver.builderFor(client, generateKeyPair()) }
     })
     try {

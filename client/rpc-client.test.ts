@@ -15,6 +15,8 @@ import { FakeRpcBackend } from '../node/rpc/fake-backend.ts'
 import { componentSchemas } from '../node/rpc/schemas.ts'
 import { RpcClient, RpcError, type SubscriptionResult } from './rpc-client.ts'
 import { waitFor } from '../node/test-support/fixtures.ts'
+import Fastify from 'fastify'
+import fastifyWebsocket from '@fastify/websocket'
 
 const sender = keyPairFromSecretKey(new Uint8Array(32).fill(7))
 const contract = new Uint8Array(20).fill(0xc1)
@@ -211,6 +213,62 @@ test('batch: one round trip, answers in call order, per-call errors as values; c
   assert.ok(calls[2] instanceof RpcError && calls[2].dataCode === 'BAD_PROOF')
   const tooMany = Array.from({ length: 101 }, () => ({ method: 'chain_status' }))
   await assert.rejects(client.batch(tooMany), (e: unknown) => e instanceof RpcError && e.dataCode === 'BATCH_TOO_LARGE')
+})
+
+test('transport websocket: calls and batches share the WebSocket, with the answers and errors of HTTP', async () => {
+  const ws = new RpcClient(server.url(), { timeoutMs: 5_000, transport: 'websocket' })
+  const sessionsBefore = server.stats().sessions
+  assert.deepEqual(await ws.status(), await client.status())
+  assert.equal(server.stats().sessions, sessionsBefore + 1, 'the first call opened the WebSocket')
+  const tx = makeTx()
+  assert.equal(await ws.sendTx(tx.bytes), toHex(tx.id))
+  await assert.rejects(ws.sendTx(tx.bytes), (e: unknown) => e instanceof RpcError && e.dataCode === 'DUPLICATE_TX')
+  assert.deepEqual(await ws.batch([]), [])
+  const out = await ws.batch([
+    { method: 'chain_status' },
+    { method: 'no_such_method' },
+    { method: 'contract_call', params: { address: formatAddress(contract), method: 'echo', args: ['a'] } },
+  ])
+  assert.equal((out[0] as { chainId: string }).chainId, 'medchain-test')
+  assert.ok(out[1] instanceof RpcError && out[1].code === RpcErrorCode.METHOD_NOT_FOUND)
+  assert.deepEqual((out[2] as { returnValue: unknown }).returnValue, ['a'])
+  // Many batches in flight at once on one socket: each gets its own answers.
+  const many = await Promise.all(Array.from({ length: 20 }, (_, k) => ws.batch(Array.from({ length: 5 }, () => ({ method: 'contract_call', params: { address: formatAddress(contract), method: 'echo', args: [k] } })))))
+  many.forEach((answers, k) => answers.forEach((a) => assert.deepEqual((a as { returnValue: unknown }).returnValue, [k])))
+  // A batch over the node's limit is refused as a whole, as over HTTP; the socket stays usable.
+  const tooMany = Array.from({ length: 101 }, () => ({ method: 'chain_status' }))
+  await assert.rejects(ws.batch(tooMany), (e: unknown) => e instanceof RpcError && e.dataCode === 'BATCH_TOO_LARGE')
+  assert.equal((await ws.status()).chainId, 'medchain-test')
+  assert.equal(server.stats().sessions, sessionsBefore + 1, 'all of it over one connection')
+  await ws.close()
+})
+
+test('transport websocket: a socket closed with calls outstanding fails each call and each batch', async () => {
+  // A node that reads requests and never answers, then drops the connection: no race with answers.
+  const silent = Fastify()
+  await silent.register(fastifyWebsocket)
+  let received = 0
+  let drop: (() => void) | undefined
+  silent.get('/ws', { websocket: true }, (socket) => {
+    socket.on('message', () => { received++ })
+    drop = () => socket.close(1011, 'going away')
+  })
+  await silent.listen({ host: '127.0.0.1', port: 0 })
+  const address = silent.server.address() as { port: number }
+  const ws = new RpcClient(`http://127.0.0.1:${address.port}`, { timeoutMs: 5_000, transport: 'websocket' })
+  const closed = (e: unknown): boolean => e instanceof RpcError && e.dataCode === 'CONNECTION_CLOSED'
+  const batch = ws.batch([{ method: 'chain_status' }, { method: 'chain_status' }])
+  const single = ws.status()
+  await waitFor(() => received === 2, 'both requests at the node')
+  const dropFirst = drop!
+  // Unanswered, a batch times out as a whole (one timer for the batch).
+  const impatient = new RpcClient(`http://127.0.0.1:${address.port}`, { timeoutMs: 100, transport: 'websocket' })
+  await assert.rejects(impatient.batch([{ method: 'chain_status' }, { method: 'chain_status' }]), (e: unknown) => e instanceof RpcError && e.dataCode === 'TIMEOUT')
+  await impatient.close()
+  dropFirst()
+  await Promise.all([assert.rejects(batch, closed), assert.rejects(single, closed)])
+  await ws.close()
+  await silent.close()
 })
 
 test('waitForFinal polls without a WebSocket, and uses block notifications with one', async () => {

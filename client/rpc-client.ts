@@ -1,7 +1,9 @@
 /**
  * JSON-RPC client of a medchain node (wire contract: node/rpc/README.md, types in
  * core/rpc-wire.ts). Requests go over HTTP POST with the global fetch; subscriptions open one
- * WebSocket (Node's global WebSocket) lazily on first use, at `<url>/ws`.
+ * WebSocket (Node's global WebSocket) lazily on first use, at `<url>/ws`. With
+ * `transport: 'websocket'` requests and batches share that WebSocket too: one connection and no
+ * HTTP exchange per call, for a gateway that sends txs all day.
  *
  * Every failure is an `RpcError`: server errors carry the server's code and `data.code`; errors
  * the client detects itself use -32006 TIMEOUT (no answer in time) and -32603 with dataCode
@@ -48,6 +50,11 @@ const clientError = (code: number, dataCode: string, message: string): RpcError 
 export interface RpcClientOptions {
   /** Per request (HTTP and WebSocket). Default 10 000 ms. */
   readonly timeoutMs?: number
+  /**
+   * How requests and batches travel: 'http' (default), one POST each; 'websocket', over the one
+   * WebSocket that subscriptions use (opened on first use). A node answers both the same way.
+   */
+  readonly transport?: 'http' | 'websocket'
 }
 
 export interface GetBlockParams {
@@ -74,7 +81,8 @@ export type SubscriptionResult = BlockNotificationJson | EventNotificationJson
 interface PendingCall {
   resolve(value: unknown): void
   reject(error: RpcError): void
-  timer: NodeJS.Timeout
+  /** A single call's own timeout; a batch's calls share the batch's (see #wsBatch). */
+  timer?: NodeJS.Timeout
 }
 
 interface SubscriptionHandlers {
@@ -88,10 +96,13 @@ export class RpcClient {
   readonly #url: string
   readonly #wsUrl: string
   readonly #timeoutMs: number
+  readonly #overWebSocket: boolean
   #nextId = 1
   #ws: WebSocket | undefined
   #wsOpening: Promise<WebSocket> | undefined
   readonly #pending = new Map<number, PendingCall>()
+  /** Fails a whole WebSocket batch (transport-level failure), by batch. */
+  readonly #wsBatches = new Set<(error: RpcError) => void>()
   readonly #subscriptions = new Map<string, SubscriptionHandlers>()
   /** Woken on every block notification; used by waitForFinal. */
   readonly #blockWaiters = new Set<() => void>()
@@ -105,10 +116,12 @@ export class RpcClient {
     ws.pathname = ws.pathname.replace(/\/?$/, '/ws')
     this.#wsUrl = ws.href
     this.#timeoutMs = options.timeoutMs ?? 10_000
+    this.#overWebSocket = options.transport === 'websocket'
   }
 
   /** One JSON-RPC call over HTTP. @throws RpcError */
   async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    if (this.#overWebSocket) return this.#wsRequest<T>(method, params)
     const id = this.#nextId++
     return unwrap<T>(await this.#post({ jsonrpc: '2.0', id, method, params }, method), method)
   }
@@ -143,6 +156,7 @@ export class RpcClient {
    */
   async batch<T = unknown>(calls: readonly { readonly method: string; readonly params?: Record<string, unknown> }[]): Promise<(T | RpcError)[]> {
     if (calls.length === 0) return []
+    if (this.#overWebSocket) return this.#wsBatch<T>(calls)
     const firstId = this.#nextId
     this.#nextId += calls.length
     const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: firstId + i, method: c.method, params: c.params ?? {} }))
@@ -293,6 +307,43 @@ export class RpcClient {
     })
   }
 
+  /**
+   * A batch over the WebSocket: one message out, one array back, answers matched by id, with the
+   * HTTP batch's contract: per-call errors are values; the batch as a whole rejects on timeout,
+   * on a refusal the node cannot tie to a call (id null, e.g. BATCH_TOO_LARGE) or when the
+   * WebSocket closes.
+   */
+  async #wsBatch<T>(calls: readonly { readonly method: string; readonly params?: Record<string, unknown> }[]): Promise<(T | RpcError)[]> {
+    const ws = await this.#openWs()
+    const firstId = this.#nextId
+    this.#nextId += calls.length
+    const ids = calls.map((_, i) => firstId + i)
+    const what = `batch of ${calls.length} (${calls[0]!.method}…)`
+    return new Promise<(T | RpcError)[]>((resolve, reject) => {
+      const results = new Array<T | RpcError>(calls.length)
+      let left = calls.length
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#wsBatches.delete(fail)
+      }
+      const fail = (error: RpcError): void => {
+        for (const id of ids) this.#pending.delete(id)
+        done()
+        reject(error)
+      }
+      const settle = (i: number, value: T | RpcError): void => {
+        results[i] = value
+        if (--left > 0) return
+        done()
+        resolve(results)
+      }
+      const timer = setTimeout(() => fail(clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${what}: no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
+      ids.forEach((id, i) => this.#pending.set(id, { resolve: (v) => settle(i, v as T), reject: (e) => settle(i, e) }))
+      this.#wsBatches.add(fail)
+      ws.send(JSON.stringify(calls.map((c, i) => ({ jsonrpc: '2.0', id: ids[i], method: c.method, params: c.params ?? {} }))))
+    })
+  }
+
   #openWs(): Promise<WebSocket> {
     if (this.#ws?.readyState === WebSocket.OPEN) return Promise.resolve(this.#ws)
     if (this.#wsOpening) return this.#wsOpening
@@ -335,6 +386,10 @@ export class RpcClient {
         this.#onNotification(msg.params)
         continue
       }
+      if (msg.id === null && msg.error) {
+        this.#failPending(RpcError.from(msg.error))
+        continue
+      }
       if (typeof msg.id !== 'number') continue
       const call = this.#pending.get(msg.id)
       if (!call) continue
@@ -356,13 +411,19 @@ export class RpcClient {
     if (handlers && params.result) handlers.onResult(params.result)
   }
 
-  #onWsClose(ws: WebSocket): void {
-    if (this.#ws === ws) this.#ws = undefined
+  /** Fails every call and batch waiting for a WebSocket answer. */
+  #failPending(error: RpcError): void {
+    for (const fail of [...this.#wsBatches]) fail(error)
     for (const [id, call] of this.#pending) {
       clearTimeout(call.timer)
-      call.reject(clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.CONNECTION_CLOSED, 'WebSocket closed'))
+      call.reject(error)
       this.#pending.delete(id)
     }
+  }
+
+  #onWsClose(ws: WebSocket): void {
+    if (this.#ws === ws) this.#ws = undefined
+    this.#failPending(clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.CONNECTION_CLOSED, 'WebSocket closed'))
     const closed = clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.CONNECTION_CLOSED, 'WebSocket closed')
     for (const [id, handlers] of this.#subscriptions) {
       this.#subscriptions.delete(id)
