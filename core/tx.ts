@@ -169,10 +169,15 @@ export function verifyTxSignature(tx: SignedTx): boolean {
  * @throws CoreError WRONG_CHAIN_ID, BAD_SIGNATURE
  */
 export function validateTxStateless(tx: SignedTx, chainId: string): void {
+  validateTxChainId(tx, chainId)
+  if (!verifyTxSignature(tx)) throw new CoreError(CoreErrorCode.BAD_SIGNATURE, `signature of tx ${toHex(tx.id)} does not verify`)
+}
+
+/** @throws CoreError WRONG_CHAIN_ID when the tx was made for another chain. */
+export function validateTxChainId(tx: SignedTx, chainId: string): void {
   if (tx.chainId !== chainId) {
     throw new CoreError(CoreErrorCode.WRONG_CHAIN_ID, `tx is for chain '${tx.chainId}', this is '${chainId}'`)
   }
-  if (!verifyTxSignature(tx)) throw new CoreError(CoreErrorCode.BAD_SIGNATURE, `signature of tx ${toHex(tx.id)} does not verify`)
 }
 
 /**

@@ -99,5 +99,7 @@ test('cheap checks come before the signature: a replay with a bad signature is N
   assert.throws(() => p.add(forgedReplay), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
   const forgedFresh = { ...kvTx(a, 5, 'k', 'v'), signature: new Uint8Array(64).fill(1) }
   assert.throws(() => p.add(forgedFresh), (e) => isCoreError(e, CoreErrorCode.BAD_SIGNATURE))
+  // Another chain's tx says so first, whatever its nonce.
+  assert.throws(() => p.add(kvTx(a, 0, 'k', 'v', 'other-chain')), (e) => isCoreError(e, CoreErrorCode.WRONG_CHAIN_ID))
   assert.equal(p.size, 0)
 })

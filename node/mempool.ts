@@ -1,8 +1,8 @@
 /**
  * Mempool: signed txs waiting for a block, bounded by count and bytes, ordered by sender nonce.
  *
- * Admission (`add`), cheapest check first: the same id is DUPLICATE_TX; the nonce must be at
- * least the sender's next nonce on chain (else NONCE_TOO_LOW: a replay, or a gossiped copy of a
+ * Admission (`add`), cheapest check first: the same id is DUPLICATE_TX; a tx for another chain
+ * is WRONG_CHAIN_ID; the nonce must be at least the sender's next nonce on chain (else NONCE_TOO_LOW: a replay, or a gossiped copy of a
  * tx already committed) and at most `maxNonceGap` ahead (NONCE_GAP); another tx with the same
  * sender and nonce is DUPLICATE_TX; then chain id and signature (`validateTxStateless`, unless
  * the caller ran it). Shape was checked by `createTxFromBytes`.
@@ -16,7 +16,7 @@
  * Block candidates (`candidates`) take senders round-robin, each in nonce order.
  */
 import {
-  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxNonce, validateTxStateless, type SignedTx,
+  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxChainId, validateTxNonce, validateTxStateless, type SignedTx,
 } from '../core/index.ts'
 
 export interface MempoolOptions {
@@ -91,8 +91,9 @@ export class Mempool {
   add(tx: SignedTx, { stateless = 'unchecked' }: { stateless?: 'checked' | 'unchecked' } = {}): void {
     const id = idKey(tx.id)
     if (this.byId.has(id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
-    // Cheap state checks before the signature: a gossiped copy of a tx that a block has already
-    // committed (or a replay) is refused without a ~40 µs signature check.
+    // Cheap checks before the signature: a tx for another chain says so, and a gossiped copy of
+    // a tx that a block has already committed (or a replay) is refused without a ~40 µs check.
+    validateTxChainId(tx, this.options.chainId)
     validateTxNonce(tx, this.chainNonceOf(tx.sender), this.options.maxNonceGap)
     const sk = senderKey(tx.sender)
     const queue = this.bySender.get(sk)
