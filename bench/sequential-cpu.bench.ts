@@ -3,8 +3,12 @@
  * testnet. Runs setup, N records one at a time twice (the first run warms the nodes' JIT), N
  * pipelined and the read-back, and prints each step's wall time next to the CPU the node
  * processes used meanwhile (utime + stime from /proc, all nodes summed): CPU per record is the
- * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run (start the
- * nodes with `MEDCHAIN_NODE_ARGS=--perf-basic-prof` to name JIT frames). Linux only (/proc).
+ * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run at
+ * `PERF_FREQ` Hz (default 499). To name JIT frames, start the nodes with
+ * `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses V8 reuses may be misnamed)
+ * or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof --perf-prof-path=DIR"` and then
+ * `perf inject --jit -i <file> -o <file>.jit` in DIR (the recording uses the monotonic clock,
+ * which jitdump needs). Linux only (/proc).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { spawn } from 'node:child_process'
@@ -33,7 +37,7 @@ function nodesCpuMs(): number {
 const fingerprints = (tag: string): string[] => freshFingerprints(tag, n)
 
 async function step(label: string, records: number, run: () => Promise<unknown>, perfOut?: string): Promise<void> {
-  const perf = perfOut ? spawn('perf', ['record', '-F', '499', '-a', '-g', '-o', perfOut], { stdio: 'ignore' }) : undefined
+  const perf = perfOut ? spawn('perf', ['record', '-k', 'mono', '-F', process.env.PERF_FREQ ?? '499', '-a', '-g', '-o', perfOut], { stdio: 'ignore' }) : undefined
   if (perf) await new Promise((r) => setTimeout(r, 1500))
   const cpu0 = nodesCpuMs()
   const t0 = performance.now()
