@@ -6,6 +6,10 @@
  * sustained final tx/s counted from the final blocks seen over the subscription, send → final
  * latency percentiles as the client observes them, and each node's CPU use from /proc.
  *
+ * With `clocks` (node-block-clocks.ts) every step is also measured as the issue words it: a tx is
+ * final when every node has its block final, and the sustained rate runs to the last node's
+ * last block. The client-side figures (the node the watcher listens to) stay alongside.
+ *
  * KV_PUT is the cheapest tx kind: the sweep measures the ledger (admission, gossip, consensus,
  * execution, storage), not the contract VM; the paper's workload itself is timed by the driver.
  */
@@ -14,6 +18,7 @@ import type { TxBuilder } from '../../client/tx-builder.ts'
 import { toHex } from '../../core/hex.ts'
 import type { SignedTx } from '../../core/tx.ts'
 import type { FinalTxWatcher } from './final-tx-watcher.ts'
+import type { NodeBlockClocks } from './node-block-clocks.ts'
 import { readProcessUsage } from './process-usage.ts'
 
 export interface LoadSender {
@@ -26,8 +31,10 @@ export interface LoadSweepOptions {
   readonly rates: readonly number[]
   readonly secondsPerRate: number
   readonly senders: readonly LoadSender[]
-  /** Observes final blocks (any node: every node has the same final chain). */
+  /** Observes final blocks with their txs at one node (the client's). */
   readonly watcher: FinalTxWatcher
+  /** When each node announced each final block: adds the every-node measures. */
+  readonly clocks?: NodeBlockClocks
   /** OS pids of the node processes, in node order. */
   readonly nodePids: () => readonly (number | undefined)[]
   readonly progress: (message: string) => void
@@ -54,6 +61,18 @@ export interface LoadStepResult {
   readonly unfinished: number
   /** CPU use of each node during the step (send + drain), % of one core. */
   readonly nodeCpuPercent: readonly number[]
+  /** The same counted when every node has the tx's block final (with `clocks`). */
+  readonly everyNode?: EveryNodeFinality
+}
+
+export interface EveryNodeFinality {
+  /** Txs whose block every node announced final / (the last such announcement − first send). */
+  readonly sustainedTps: number
+  readonly p50Ms: number
+  readonly p95Ms: number
+  readonly p99Ms: number
+  /** Txs final at the client's node whose block some node never announced (lost subscription or timeout). */
+  readonly notFinal: number
 }
 
 export interface LoadSweepResult {
@@ -77,6 +96,34 @@ function cpuSnapshot(pids: readonly (number | undefined)[]): number[] {
   return pids.map((p) => readProcessUsage(p)?.cpuMs ?? Number.NaN)
 }
 
+/**
+ * Waits (up to `timeoutMs`) until every node has announced every height the step's txs landed
+ * in, then measures: latency = the last node's announcement − send; rate = txs final everywhere
+ * / (the last announcement − the step's first send).
+ */
+export async function everyNodeFinality(
+  clocks: NodeBlockClocks, finals: readonly { height: number; sentAt: number }[], t0: number, now: () => number, timeoutMs: number,
+): Promise<EveryNodeFinality> {
+  const heights = [...new Set(finals.map((f) => f.height))]
+  const deadline = now() + timeoutMs
+  while (heights.some((h) => clocks.everyNodeAt(h) === undefined) && clocks.lostNodes().length === 0 && now() < deadline) await sleep(20)
+  const latencies: number[] = []
+  let last = t0
+  for (const f of finals) {
+    const at = clocks.everyNodeAt(f.height)
+    if (at === undefined) continue
+    latencies.push(at - f.sentAt)
+    last = Math.max(last, at)
+  }
+  latencies.sort((a, b) => a - b)
+  const window = (last - t0) / 1000
+  return {
+    sustainedTps: window > 0 ? latencies.length / window : 0,
+    p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), p99Ms: percentile(latencies, 0.99),
+    notFinal: finals.length - latencies.length,
+  }
+}
+
 export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult> {
   const now = o.now ?? (() => performance.now())
   const drainTimeoutMs = o.drainTimeoutMs ?? 30_000
@@ -95,6 +142,8 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
       planned.push({ tx, sender })
     }
     const latencies: number[] = []
+    /** Per final tx: its block's height and when it was sent, for the every-node measure. */
+    const finals: { height: number; sentAt: number }[] = []
     let refused = 0
     let lastFinal = 0
     let unfinished = 0
@@ -121,6 +170,7 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
           const sentAt = now()
           waits.push(...chunk.map((tx) => o.watcher.wait(toHex(tx.id)).then((fin) => {
             latencies.push(fin.observedAt - sentAt)
+            finals.push({ height: fin.height, sentAt })
             lastFinal = Math.max(lastFinal, fin.observedAt)
           }, () => {
             // Refused at admission (counted there) or never final (counted after the drain).
@@ -155,18 +205,21 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     const finalTxs = blocks.reduce((a, b) => a + b.txCount, 0)
     const sorted = [...latencies].sort((a, b) => a - b)
     const window = (lastFinal - t0) / 1000
+    const everyNode = o.clocks ? await everyNodeFinality(o.clocks, finals, t0, now, drainTimeoutMs) : undefined
     const result: LoadStepResult = {
       offered: rate, sent: total - refused, refused, sendSeconds, finalTxs,
       sustainedTps: window > 0 ? finalTxs / window : 0,
       p50Ms: percentile(sorted, 0.5), p95Ms: percentile(sorted, 0.95), p99Ms: percentile(sorted, 0.99),
       unfinished,
       nodeCpuPercent: cpu1.map((c, i) => (100 * (c - cpu0[i]!)) / stepMs),
+      ...(everyNode ? { everyNode } : {}),
     }
     steps.push(result)
     const cpuTotal = result.nodeCpuPercent.reduce((a, b) => a + b, 0)
     o.progress(
       `load ${rate} tx/s: ${result.sustainedTps.toFixed(0)} final tx/s sustained, latency p50 ${result.p50Ms.toFixed(1)} ms, ` +
         `p95 ${result.p95Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, nodes ${cpuTotal.toFixed(0)} % CPU` +
+        (everyNode ? `; final on every node: ${everyNode.sustainedTps.toFixed(0)} tx/s, p50 ${everyNode.p50Ms.toFixed(1)} ms, p99 ${everyNode.p99Ms.toFixed(1)} ms` : '') +
         `${refused ? `, ${refused} refused` : ''}${unfinished ? `, ${unfinished} not final` : ''}`,
     )
   }
