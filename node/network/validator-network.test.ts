@@ -179,6 +179,25 @@ test('sendTo reaches that validator only; false (nothing sent) when it cannot be
   }
 })
 
+test('flush writes queued frames at once; without it they wait for the end of the event-loop turn', async () => {
+  const cluster = await startCluster(3)
+  try {
+    const { nets, keys } = cluster
+    await waitFor(() => meshReady(nets, () => 2), 'a full mesh')
+    const logs = nets.map((n) => recordMessages(n, ['vote'], keys))
+    const queued = (): number => nets[0]!.stats().peers.reduce((sum, p) => sum + p.queuedBytes, 0)
+    nets[0]!.broadcast('vote', utf8.encode('later'))
+    assert.ok(queued() > 0, 'coalesced: still queued in this turn')
+    nets[0]!.flush()
+    assert.equal(queued(), 0, 'written now')
+    nets[0]!.flush() // nothing queued: a no-op
+    await waitFor(() => logs.slice(1).every((l) => l.get('vote')!.length === 1), 'delivered once to each peer')
+    assert.deepEqual(logs.slice(1).map((l) => l.get('vote')), [['0:later'], ['0:later']])
+  } finally {
+    await cluster.stopAll()
+  }
+})
+
 test('relay topics reach a node whose direct link is missing, other topics do not', async () => {
   // links: 0-1 and 1-2 only (node 1 is dialled by both, knows no addresses itself)
   const cluster = await startCluster(3, { relayTopics: ['tx'], links: (i, j) => j === 1 && i !== 1 })

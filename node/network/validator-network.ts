@@ -195,6 +195,12 @@ export interface ValidatorNetwork {
    * open gossip stream now or the message is refused: the caller then broadcasts instead.
    */
   sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean
+  /**
+   * Writes every queued frame now, instead of at the end of this event-loop turn (where frames
+   * queued in one turn are coalesced into one write per peer). Call it before blocking work,
+   * such as a durable disk sync, so that messages already decided do not wait behind it.
+   */
+  flush(): void
   onMessage(topic: string, handler: MessageHandler): void
   handleRequests(handler: RequestHandler): void
   request(peerPublicKey: Uint8Array, payload: Uint8Array, opts?: RequestOptions): Promise<Uint8Array>
@@ -610,14 +616,20 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
     this.flushHandle ??= setImmediate(() => this.flushAll())
   }
 
+  flush(): void {
+    if (this.flushHandle === null) return
+    clearImmediate(this.flushHandle)
+    this.flushAll()
+  }
+
   private flushAll(): void {
     this.flushHandle = null
     const peers = [...this.dirtyPeers]
     this.dirtyPeers.clear()
-    for (const peer of peers) this.flush(peer)
+    for (const peer of peers) this.flushPeer(peer)
   }
 
-  private flush(peer: PeerState): void {
+  private flushPeer(peer: PeerState): void {
     const stream = peer.outStream
     if (peer.queue.length === 0 || !isWritable(stream) || stream.writableNeedsDrain) return // 'drain' re-marks
     const data = peer.queue.length === 1 ? peer.queue[0]! : Buffer.concat(peer.queue, peer.queuedBytes)
