@@ -36,6 +36,7 @@ import type { Logger } from '../logger.ts'
 import type { MedchainNode } from '../node.ts'
 import type { ConsensusRunner, ProductionOptions } from './consensus-runner.ts'
 import type { StepTrace } from './step-trace.ts'
+import { GossipTxIntake } from './gossip-tx-intake.ts'
 
 export const TOPIC = { tx: 'tx', block: 'block', consensus: 'consensus' } as const
 export const RELAY_TOPICS = [TOPIC.tx, TOPIC.block, TOPIC.consensus]
@@ -115,6 +116,13 @@ export class BftRunner implements ConsensusRunner {
 
   private readonly knownTx = (txBytes: Uint8Array): SignedTx | undefined => this.chain.mempool.findByBytes(txBytes)
 
+  /**
+   * Peers' txs are admitted within a budget per event-loop turn, so a burst of them does not
+   * hold up the consensus messages behind it (gossip-tx-intake.ts). Duplicates and already-used
+   * nonces are normal in gossip; invalid txs are simply dropped.
+   */
+  private readonly txIntake = new GossipTxIntake({ admit: (payload) => void this.deps.node.submitTx(payload, { local: false }) })
+
   async start(): Promise<void> {
     const { network } = this.deps
     this.running = true
@@ -132,6 +140,7 @@ export class BftRunner implements ConsensusRunner {
     for (const t of this.timers) clearTimeout(t)
     this.timers.clear()
     this.pendingStart?.cancel()
+    this.txIntake.clear()
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
@@ -233,11 +242,7 @@ export class BftRunner implements ConsensusRunner {
   }
 
   private onTxMessage(payload: Uint8Array): void {
-    try {
-      this.deps.node.submitTx(payload, { local: false })
-    } catch {
-      // Duplicates and already-used nonces are normal in gossip; invalid txs are simply dropped.
-    }
+    this.txIntake.push(payload)
   }
 
   private onBlockMessage(payload: Uint8Array): void {
