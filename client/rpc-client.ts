@@ -119,7 +119,7 @@ export class RpcClient {
     this.#overWebSocket = options.transport === 'websocket'
   }
 
-  /** One JSON-RPC call over HTTP. @throws RpcError */
+  /** One JSON-RPC call (over HTTP, or the WebSocket with `transport: 'websocket'`). @throws RpcError */
   async request<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (this.#overWebSocket) return this.#wsRequest<T>(method, params)
     const id = this.#nextId++

@@ -2,10 +2,11 @@
  * Mempool: signed txs waiting for a block, bounded by count and bytes, ordered by sender nonce.
  *
  * Admission (`add`), cheapest check first: the same id is DUPLICATE_TX; a tx for another chain
- * is WRONG_CHAIN_ID; the nonce must be at least the sender's next nonce on chain (else NONCE_TOO_LOW: a replay, or a gossiped copy of a
- * tx already committed) and at most `maxNonceGap` ahead (NONCE_GAP); another tx with the same
- * sender and nonce is DUPLICATE_TX; then chain id and signature (`validateTxStateless`, unless
- * the caller ran it). Shape was checked by `createTxFromBytes`.
+ * is WRONG_CHAIN_ID; the nonce must be at least the sender's next nonce on chain (else
+ * NONCE_TOO_LOW: a replay, or a gossiped copy of a tx already committed) and at most
+ * `maxNonceGap` ahead (NONCE_GAP); another tx with the same sender and nonce is DUPLICATE_TX;
+ * last the signature (`validateTxStateless`, unless the caller ran it: BAD_SIGNATURE). Shape was
+ * checked by `createTxFromBytes`.
  *
  * Eviction when full: the incoming tx may push out the highest-nonce tx of the sender that holds
  * the most pending txs, if that sender holds more than the incoming sender would; otherwise the

@@ -6,9 +6,9 @@
  * sustained final tx/s counted from the final blocks seen over the subscription, send → final
  * latency percentiles as the client observes them, and each node's CPU use from /proc.
  *
- * With `clocks` (node-block-clocks.ts) every step is also measured as the issue words it: a tx is
- * final when every node has its block final, and the sustained rate runs to the last node's
- * last block. The client-side figures (the node the watcher listens to) stay alongside.
+ * With `clocks` (node-block-clocks.ts) every step is also measured on every node: a tx is final
+ * when the last node has its block final, and the sustained rate runs to the last node's last
+ * block. The client-side figures (the node the watcher listens to) stay alongside.
  *
  * KV_PUT is the cheapest tx kind: the sweep measures the ledger (admission, gossip, consensus,
  * execution, storage), not the contract VM; the paper's workload itself is timed by the driver.
