@@ -7,7 +7,7 @@ import { generateImages } from './images.ts'
 import { hashFile } from '../client/image-hash.ts'
 import { createMemoryDriver } from './memory-driver.ts'
 import { PAPER_FIGURES, runBenchmark, runChain, STEP_IDS, type ProgressSink } from './workload.ts'
-import { formatTable, headlineRatios, renderHtml, writeReports } from './report.ts'
+import { formatRatio, formatTable, headlineRatios, renderHtml, writeReports } from './report.ts'
 
 const small = { width: 64, height: 48, sizeJitter: 4, quality: 80, seed: 'test' }
 
@@ -139,4 +139,10 @@ test('headline compares subjects with baselines and with the paper; HTML escapes
   const html = renderHtml(result)
   assert.ok(html.includes('&lt;i&gt;base&lt;/i&gt;'))
   assert.ok(!html.includes('<i>base</i>'))
+})
+
+test('formatRatio shows three significant digits and never rounds up', () => {
+  assert.deepEqual([127.85, 14.17, 9.999, 3.566, 0.8398, 0.29, 0.5, 100, 10].map(formatRatio), ['127×', '14.1×', '9.99×', '3.56×', '0.83×', '0.29×', '0.50×', '100×', '10.0×'])
+  assert.equal(formatRatio(Number.NaN), '—')
+  assert.equal(formatRatio(Number.POSITIVE_INFINITY), '—')
 })

@@ -75,9 +75,15 @@ export function formatMs(ms: number): string {
   return `${Math.round(ms).toLocaleString('en-US')} ms`
 }
 
+/**
+ * A ratio with three significant digits, cut rather than rounded, so a headline never shows more
+ * than was measured (127.85 is 127×, 14.17 is 14.1×, 0.8398 is 0.83×).
+ */
 export function formatRatio(r: number): string {
   if (!Number.isFinite(r)) return '—'
-  return r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`
+  const decimals = r >= 100 ? 0 : r >= 10 ? 1 : 2
+  const scale = 10 ** decimals
+  return `${(Math.floor(r * scale + 1e-9) / scale).toFixed(decimals)}×`
 }
 
 /** The paper's figure for a step, scaled linearly from its 100 images to n, or undefined. */
