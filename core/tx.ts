@@ -170,6 +170,11 @@ export function verifyTxSignature(tx: SignedTx): boolean {
  */
 export function validateTxStateless(tx: SignedTx, chainId: string): void {
   validateTxChainId(tx, chainId)
+  validateTxSignature(tx)
+}
+
+/** @throws CoreError BAD_SIGNATURE when the sender's signature does not verify over the tx id. */
+export function validateTxSignature(tx: SignedTx): void {
   if (!verifyTxSignature(tx)) throw new CoreError(CoreErrorCode.BAD_SIGNATURE, `signature of tx ${toHex(tx.id)} does not verify`)
 }
 

@@ -5,8 +5,7 @@
  * is WRONG_CHAIN_ID; the nonce must be at least the sender's next nonce on chain (else
  * NONCE_TOO_LOW: a replay, or a gossiped copy of a tx already committed) and at most
  * `maxNonceGap` ahead (NONCE_GAP); another tx with the same sender and nonce is DUPLICATE_TX;
- * last the signature (`validateTxStateless`, unless the caller ran it: BAD_SIGNATURE). Shape was
- * checked by `createTxFromBytes`.
+ * last the signature (BAD_SIGNATURE). Shape was checked by `createTxFromBytes`.
  *
  * Eviction when full: the incoming tx may push out the highest-nonce tx of the sender that holds
  * the most pending txs, if that sender holds more than the incoming sender would; otherwise the
@@ -17,7 +16,7 @@
  * Block candidates (`candidates`) take senders round-robin, each in nonce order.
  */
 import {
-  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxChainId, validateTxNonce, validateTxStateless, type SignedTx,
+  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxChainId, validateTxNonce, validateTxSignature, type SignedTx,
 } from '../core/index.ts'
 
 export interface MempoolOptions {
@@ -89,7 +88,7 @@ export class Mempool {
    * Admits a tx, or throws why not.
    * @throws CoreError WRONG_CHAIN_ID, BAD_SIGNATURE, DUPLICATE_TX, NONCE_TOO_LOW, NONCE_GAP, MEMPOOL_FULL
    */
-  add(tx: SignedTx, { stateless = 'unchecked' }: { stateless?: 'checked' | 'unchecked' } = {}): void {
+  add(tx: SignedTx): void {
     const id = idKey(tx.id)
     if (this.byId.has(id)) throw new CoreError(CoreErrorCode.DUPLICATE_TX, `tx ${toHex(tx.id)} is already pending`)
     // Cheap checks before the signature: a tx for another chain says so, and a gossiped copy of
@@ -101,8 +100,7 @@ export class Mempool {
     if (queue?.has(tx.nonce)) {
       throw new CoreError(CoreErrorCode.DUPLICATE_TX, `another tx from this sender with nonce ${tx.nonce} is already pending`)
     }
-    // 'checked': the caller already ran validateTxStateless (chain id and signature) for this chain.
-    if (stateless === 'unchecked') validateTxStateless(tx, this.options.chainId)
+    validateTxSignature(tx)
     if (tx.bytes.length > this.options.maxBytes) throw new CoreError(CoreErrorCode.MEMPOOL_FULL, 'tx larger than the whole mempool')
     while (this.byId.size >= this.options.maxTxs || this.totalBytes + tx.bytes.length > this.options.maxBytes) {
       if (!this.evictFor(sk, (queue?.size ?? 0) + 1)) {

@@ -102,7 +102,7 @@ function cpuSnapshot(pids: readonly (number | undefined)[]): number[] {
  * / (the last announcement − the step's first send).
  */
 export async function everyNodeFinality(
-  clocks: NodeBlockClocks, finals: readonly { height: number; sentAt: number }[], t0: number, now: () => number, timeoutMs: number,
+  clocks: Pick<NodeBlockClocks, 'everyNodeAt' | 'lostNodes'>, finals: readonly { height: number; sentAt: number }[], t0: number, now: () => number, timeoutMs: number,
 ): Promise<EveryNodeFinality> {
   const heights = [...new Set(finals.map((f) => f.height))]
   const deadline = now() + timeoutMs

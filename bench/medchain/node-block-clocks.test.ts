@@ -23,11 +23,12 @@ test('everyNodeAt is the last node\'s announcement, undefined until every node h
     clocks.onBlock(1, { height: 5, hash: '0x', time: 0, txCount: 2 })
     clock = 20
     clocks.onBlock(1, { height: 5, hash: '0x', time: 0, txCount: 2 }) // a repeat keeps the first arrival
-    assert.equal(clocks.seenAt(1, 5), 12)
     assert.equal(clocks.everyNodeAt(5), 12)
     assert.equal(clocks.everyNodeAt(6), undefined)
     clocks.onBlock(9, { height: 6, hash: '0x', time: 0, txCount: 0 }) // no such node: ignored
-    assert.equal(clocks.seenAt(9, 6), undefined)
+    for (const node of [0, 1, 2]) clocks.onBlock(node, { height: 7, hash: '0x', time: 0, txCount: 0 })
+    assert.equal(clocks.everyNodeAt(6), undefined, 'node 9 counted for nothing')
+    assert.equal(clocks.everyNodeAt(7), 20)
     assert.deepEqual(clocks.lostNodes(), [])
   } finally {
     await clocks.close()
@@ -59,11 +60,8 @@ test('the subscriptions are real: a final block at each node is stamped, a node 
 
 test('everyNodeFinality: latency to the last node, rate over the txs final everywhere, the rest counted as not final', async () => {
   let clock = 0
-  const clocks = await NodeBlockClocks.open([], () => clock)
-  const fake = clocks as unknown as { everyNodeAt(h: number): number | undefined; lostNodes(): number[] }
   const announced = new Map([[1, 1_100], [2, 1_300]])
-  fake.everyNodeAt = (h) => announced.get(h)
-  fake.lostNodes = () => []
+  const clocks = { everyNodeAt: (h: number) => announced.get(h), lostNodes: () => [] }
   const finals = [{ height: 1, sentAt: 1_000 }, { height: 1, sentAt: 1_050 }, { height: 2, sentAt: 1_200 }, { height: 3, sentAt: 1_250 }]
   const now = () => (clock += 10)
   const r = await everyNodeFinality(clocks, finals, 1_000, now, 50)

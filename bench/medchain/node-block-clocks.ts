@@ -49,11 +49,6 @@ export class NodeBlockClocks {
     times[node] ??= this.#now()
   }
 
-  /** When node `node` announced `height` final, or undefined. */
-  seenAt(node: number, height: number): number | undefined {
-    return this.#seen.get(height)?.[node]
-  }
-
   /** When the last node announced `height` final, or undefined while some node has not. */
   everyNodeAt(height: number): number | undefined {
     const times = this.#seen.get(height)
