@@ -116,12 +116,14 @@ export function verifyCommit(
   if (commit.height !== height) fail(`commit is for height ${commit.height}, expected ${height}`)
   if (!bytesEqual(commit.blockHash, blockHash)) fail(`commit is for block ${toHex(commit.blockHash)}, expected ${toHex(blockHash)}`)
   let last = -1
+  // Every precommit of the certificate signed the same bytes (they leave out the validator).
+  const signBytes = voteSignBytes(chainId, VoteType.PRECOMMIT, height, commit.round, blockHash)
   for (const [index, sig] of commit.signatures) {
     if (index <= last) fail('commit signatures are not in strictly ascending validator order')
     last = index
     const v = set.validators[index]
     if (!v) fail(`commit names validator #${index}, the set has ${set.validators.length}`)
-    if (!verifySignature(sig, voteSignBytes(chainId, VoteType.PRECOMMIT, height, commit.round, blockHash), v!.publicKey)) {
+    if (!verifySignature(sig, signBytes, v!.publicKey)) {
       fail(`precommit signature of validator #${index} does not verify`)
     }
   }

@@ -3,9 +3,14 @@
  * `sha256d` is the paper's double SHA-256 used for block hashes, tx ids and Merkle nodes.
  * Domain tags keep hashes of different kinds of object from ever colliding.
  */
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  // One part (most calls: gossip message ids, the outer hash of sha256d): the one-shot digest,
+  // which makes no Hash object. Warm, both cost ~1.2 µs; in a validator among ten processes on
+  // two cores, where every message is handled with cold caches, hashing received gossip ids fell
+  // from 1.81 % to 1.25 % of the nodes' samples (perf, 200 records one at a time).
+  if (parts.length === 1) return new Uint8Array(hash('sha256', parts[0]!, 'buffer'))
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   return new Uint8Array(h.digest())
