@@ -25,10 +25,10 @@
  * shown as `mc` followed by 40 lowercase hex characters.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { CoreError, CoreErrorCode } from './errors.ts'
 import { domainTag, sha256 } from './hash.ts'
+import { loadSodiumNative } from './sodium-native.ts'
 
 export const PUBLIC_KEY_LENGTH = 32
 export const SECRET_KEY_LENGTH = 32
@@ -199,31 +199,28 @@ interface SodiumEd25519 {
 
 /** libsodium's Ed25519 checks from sodium-native, or undefined where the addon is not installed or does not load. */
 function loadSodium(): SodiumEd25519 | undefined {
-  try {
-    const native = createRequire(import.meta.url)('sodium-native') as {
-      crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean
-      crypto_core_ed25519_is_valid_point(p: Uint8Array): boolean
-      crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void
-      crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void
-      sodium_malloc(size: number): Buffer
-    }
-    return {
-      verify: (signature, message, publicKey) => native.crypto_sign_verify_detached(signature, message, publicKey),
-      isValidPoint: (publicKey) => native.crypto_core_ed25519_is_valid_point(publicKey),
-      createSigner: (seed, publicKey) => {
-        const expanded = native.sodium_malloc(SECRET_KEY_LENGTH + PUBLIC_KEY_LENGTH)
-        const derived = new Uint8Array(PUBLIC_KEY_LENGTH)
-        native.crypto_sign_seed_keypair(derived, expanded, seed)
-        if (!Buffer.from(derived).equals(Buffer.from(publicKey))) return undefined
-        return (message) => {
-          const signature = new Uint8Array(SIGNATURE_LENGTH)
-          native.crypto_sign_detached(signature, message, expanded)
-          return signature
-        }
-      },
-    }
-  } catch {
-    return undefined
+  const native = loadSodiumNative<{
+    crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean
+    crypto_core_ed25519_is_valid_point(p: Uint8Array): boolean
+    crypto_sign_seed_keypair(pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void
+    crypto_sign_detached(sig: Uint8Array, m: Uint8Array, sk: Uint8Array): void
+    sodium_malloc(size: number): Buffer
+  }>()
+  if (!native) return undefined
+  return {
+    verify: (signature, message, publicKey) => native.crypto_sign_verify_detached(signature, message, publicKey),
+    isValidPoint: (publicKey) => native.crypto_core_ed25519_is_valid_point(publicKey),
+    createSigner: (seed, publicKey) => {
+      const expanded = native.sodium_malloc(SECRET_KEY_LENGTH + PUBLIC_KEY_LENGTH)
+      const derived = new Uint8Array(PUBLIC_KEY_LENGTH)
+      native.crypto_sign_seed_keypair(derived, expanded, seed)
+      if (!Buffer.from(derived).equals(Buffer.from(publicKey))) return undefined
+      return (message) => {
+        const signature = new Uint8Array(SIGNATURE_LENGTH)
+        native.crypto_sign_detached(signature, message, expanded)
+        return signature
+      }
+    },
   }
 }
 const sodium = loadSodium()

@@ -7,6 +7,7 @@
  *   at which the remote identity is proven) unless the peer is in the set, and we never dial or
  *   upgrade an outbound connection to a peer outside it.
  * - Yamux sends window updates at half the window, not after every frame (yamux-window-updates.ts).
+ * - Noise seals with libsodium's ChaCha20-Poly1305 where sodium-native loads (noise-crypto.ts).
  * - Loopback testnets open many connections from one host at once: libp2p's default of 5
  *   inbound connections per second per host then resets dials (platform.md), so it is raised.
  */
@@ -19,6 +20,10 @@ import type { PeerId } from '@libp2p/interface'
 import { libp2pKeyFromSecretKey } from './peer-identity.ts'
 import { installLengthPrefixNoThrow } from './length-prefix-no-throw.ts'
 import { installYamuxHalfWindowUpdates } from './yamux-window-updates.ts'
+import { createNoiseCrypto } from './noise-crypto.ts'
+
+/** Noise's cipher on libsodium where sodium-native loads (noise-crypto.ts), else Noise's default. */
+const noiseCrypto = createNoiseCrypto()
 
 export interface Libp2pHostOptions {
   secretKey: Uint8Array
@@ -51,7 +56,7 @@ export async function createLibp2pHost(options: Libp2pHostOptions): Promise<Libp
     start: false,
     addresses: { listen: [tcpMultiaddrString(options.listen.host, options.listen.port)] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise(noiseCrypto ? { crypto: noiseCrypto } : {})],
     streamMuxers: [yamux()],
     services: { identify: identify() },
     connectionGater: {
