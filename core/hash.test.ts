@@ -16,6 +16,12 @@ test('sha256 and sha256d: FIPS 180-2 vectors, one part or many, views at an offs
   // Double SHA-256 of "abc" (the paper's block and tx hash).
   assert.equal(toHex(sha256d(utf8('abc'))), '0x4f8b42c22dd3729b519ba6f68d2da7cc5b2d606d05daed5ad5128cc03e6c6358')
   assert.equal(toHex(sha256d(utf8('ab'), utf8('c'))), toHex(sha256d(utf8('abc'))))
+  // Parts joined (small) or streamed (over 16 KiB in all) hash as their concatenation.
+  const big = new Uint8Array(40_000).map((_, i) => i & 0xff)
+  for (const cut of [1, 16 * 1024, 20_000, 39_999]) {
+    assert.equal(toHex(sha256(big.subarray(0, cut), big.subarray(cut))), toHex(sha256(big)), `cut at ${cut}`)
+  }
+  assert.equal(toHex(sha256(utf8('a'), utf8('b'), utf8('c'))), abc)
   // A plain Uint8Array the caller owns, not a view into a shared pool.
   const h = sha256(utf8('abc'))
   assert.equal(h.constructor, Uint8Array)

@@ -189,3 +189,16 @@ test('createSignedTx never builds a tx that createTxFromBytes refuses (args nest
   }
   assert.equal(deepest, 29)
 })
+
+test('a decoded tx\'s id, hashed from its own bytes, equals the id of its re-encoded unsigned part', () => {
+  for (let i = 0; i < 50; i++) {
+    const kp = testKeyPair(100 + i)
+    const tx = createSignedTx(fields({
+      chainId: `chain-${i}`, kind: TxKind.CALL, nonce: i * 7919, target: new Uint8Array(20).fill(i), method: 'm'.repeat(1 + (i % 40)),
+      args: [i, `arg-${'x'.repeat(i * 3)}`, new Uint8Array(i * 5), [i, [true, null]]], gasLimit: 100_000 + i,
+    }), kp.secretKey, kp.publicKey)
+    const decoded = createTxFromBytes(tx.bytes)
+    assert.deepEqual(decoded.id, txId(decoded))
+    assert.deepEqual(decoded.id, tx.id)
+  }
+})

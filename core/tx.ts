@@ -67,8 +67,16 @@ export function unsignedTxRaw(tx: UnsignedTx): CanonicalValue[] {
 }
 
 export function txId(tx: UnsignedTx): Uint8Array {
-  return sha256d(domainTag('tx'), encodeTrusted(unsignedTxRaw(tx)))
+  return txIdOfEncoding(encodeTrusted(unsignedTxRaw(tx)))
 }
+
+/** The id of an unsigned tx from its canonical encoding. */
+function txIdOfEncoding(unsignedEncoding: Uint8Array): Uint8Array {
+  return sha256d(domainTag('tx'), unsignedEncoding)
+}
+
+/** What follows the unsigned tx in a signed tx's encoding: the signature as msgpack bin 8. */
+const SIGNATURE_SUFFIX_BYTES = 2 + SIGNATURE_LENGTH
 
 function checkUnsignedShape(tx: UnsignedTx): void {
   const what = 'tx'
@@ -157,7 +165,13 @@ export function createTxFromBytes(bytes: Uint8Array): SignedTx {
   }
   checkUnsignedShape(unsigned)
   const signature = asBytes(raw[1], 'tx.signature', SIGNATURE_LENGTH)
-  return finish(unsigned, signature, txId(unsigned), new Uint8Array(bytes))
+  const own = new Uint8Array(bytes)
+  // `decode` re-encoded the input byte for byte, so it is canonical: a 2-array header, the
+  // unsigned tx's own encoding, then the signature as bin 8 (0xc4, 64, its 64 bytes). The id
+  // hashes those unsigned bytes where they are instead of encoding the unsigned tx again.
+  const end = own.length - SIGNATURE_SUFFIX_BYTES
+  const laidOut = own[0] === 0x92 && own[end] === 0xc4 && own[end + 1] === SIGNATURE_LENGTH
+  return finish(unsigned, signature, laidOut ? txIdOfEncoding(own.subarray(1, end)) : txId(unsigned), own)
 }
 
 export function verifyTxSignature(tx: SignedTx): boolean {
