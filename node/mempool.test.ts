@@ -103,3 +103,28 @@ test('cheap checks come before the signature: a replay with a bad signature is N
   assert.throws(() => p.add(kvTx(a, 0, 'k', 'v', 'other-chain')), (e) => isCoreError(e, CoreErrorCode.WRONG_CHAIN_ID))
   assert.equal(p.size, 0)
 })
+
+test('committedRecently knows the txs of committed blocks from their bytes, pending or not, and forgets the oldest', () => {
+  const p = pool()
+  const pending = kvTx(a, 0, 'k', 'v')
+  const neverPending = kvTx(b, 0, 'k', 'v') // committed in a block before its gossip arrived
+  const later = kvTx(c, 0, 'k', 'v')
+  p.add(pending)
+  assert.equal(p.committedRecently(pending.bytes), false, 'pending is not committed')
+  setNonce(a, 1)
+  setNonce(b, 1)
+  p.removeCommitted([pending, neverPending])
+  assert.equal(p.committedRecently(new Uint8Array(pending.bytes)), true)
+  assert.equal(p.committedRecently(neverPending.bytes), true)
+  assert.equal(p.committedRecently(later.bytes), false)
+  assert.equal(p.committedRecently(new Uint8Array(64)), false, 'too short to hold a tx')
+  // Bounded: after 32,768 more committed signatures the first ones are forgotten.
+  const filler = Array.from({ length: 32_768 }, (_, i) => {
+    const signature = new Uint8Array(64)
+    new DataView(signature.buffer).setUint32(0, i + 1)
+    return { ...later, signature }
+  })
+  p.removeCommitted(filler)
+  assert.equal(p.committedRecently(pending.bytes), false)
+  assert.equal(p.committedRecently(neverPending.bytes), false)
+})

@@ -38,6 +38,9 @@ const idKey = (id: Uint8Array): string => Buffer.from(id).toString('hex')
 const senderKey = (address: Uint8Array): string => Buffer.from(address).toString('hex')
 /** A signed tx's canonical bytes end with its 64-byte signature: a key found without hashing. */
 const SIGNATURE_BYTES = 64
+/** Committed txs remembered by signature for `committedRecently`: several blocks' worth at full load. */
+const RECENTLY_COMMITTED = 32_768
+
 const signatureKey = (signature: Uint8Array): string => Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')
 
 export class Mempool {
@@ -46,6 +49,12 @@ export class Mempool {
   private readonly bySignature = new Map<string, SignedTx>()
   /** Insertion-ordered: senders in the order their first pending tx arrived. */
   private readonly bySender = new Map<string, SenderQueue>()
+  /**
+   * Signatures of the txs of the last committed blocks (oldest first, at most
+   * RECENTLY_COMMITTED), so a gossiped copy that arrives after its block is dropped from its
+   * bytes alone (`committedRecently`), before it is decoded.
+   */
+  private readonly recentlyCommitted = new Set<string>()
   private totalBytes = 0
 
   constructor(
@@ -76,6 +85,22 @@ export class Mempool {
     if (bytes.length <= SIGNATURE_BYTES) return undefined
     const tx = this.bySignature.get(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
     return tx !== undefined && bytesEqual(tx.bytes, bytes) ? tx : undefined
+  }
+
+  /**
+   * True when these encoded tx bytes end with the signature of a tx in one of the last committed
+   * blocks. Such a copy can only be that tx again (a signature covers the tx id, so no other valid
+   * tx carries it) or junk, and neither is worth decoding: under load, gossip admitted within a
+   * budget (gossip-tx-intake.ts) often reaches a tx after the block that committed it.
+   */
+  committedRecently(bytes: Uint8Array): boolean {
+    return bytes.length > SIGNATURE_BYTES && this.recentlyCommitted.has(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
+  }
+
+  private rememberCommitted(sig: string): void {
+    if (this.recentlyCommitted.has(sig)) return
+    if (this.recentlyCommitted.size >= RECENTLY_COMMITTED) this.recentlyCommitted.delete(this.recentlyCommitted.values().next().value!)
+    this.recentlyCommitted.add(sig)
   }
 
   /** True when this very tx (same bytes) is pending: its signature was checked on admission. */
@@ -168,7 +193,10 @@ export class Mempool {
   /** After a block: drops every pending tx whose nonce the chain has now used. */
   removeCommitted(txs: readonly SignedTx[]): void {
     const senders = new Map<string, Uint8Array>()
-    for (const tx of txs) senders.set(senderKey(tx.sender), tx.sender)
+    for (const tx of txs) {
+      senders.set(senderKey(tx.sender), tx.sender)
+      this.rememberCommitted(signatureKey(tx.signature))
+    }
     for (const [sk, address] of senders) {
       const q = this.bySender.get(sk)
       if (!q) continue

@@ -121,7 +121,13 @@ export class BftRunner implements ConsensusRunner {
    * hold up the consensus messages behind it (gossip-tx-intake.ts). Duplicates and already-used
    * nonces are normal in gossip; invalid txs are simply dropped.
    */
-  private readonly txIntake = new GossipTxIntake({ admit: (payload) => void this.deps.node.submitTx(payload, { local: false }) })
+  private readonly txIntake = new GossipTxIntake({
+    admit: (payload) => {
+      // A copy of a tx that a block has committed since it was gossiped: not decoded again.
+      if (this.chain.mempool.committedRecently(payload)) return
+      this.deps.node.submitTx(payload, { local: false })
+    },
+  })
 
   async start(): Promise<void> {
     const { network } = this.deps

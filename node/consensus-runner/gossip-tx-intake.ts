@@ -9,8 +9,9 @@
  * they wait in a queue drained a budget per later turn, and consensus messages arriving
  * meanwhile are handled as they come. Under moderate load nothing waits.
  *
- * A tx that a block commits before its turn here is refused by its nonce before its signature
- * is checked (Mempool.add), so no tx is verified twice. The queue is bounded: beyond
+ * A tx that a block commits before its turn here is dropped from its bytes, undecoded, by the
+ * runner's `admit` (Mempool.committedRecently), or else refused by its nonce before its
+ * signature is checked (Mempool.add), so no tx is verified twice. The queue is bounded: beyond
  * `maxQueued` txs (or bytes) new ones are dropped and counted; gossip is best effort, and the
  * tx stays in the mempool of the validator it was sent to, which proposes it in its turn.
  */
