@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { sha256, sha256d } from './hash.ts'
+import { createHash, randomBytes } from 'node:crypto'
 import { toHex } from './hex.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -27,4 +28,18 @@ test('sha256 and sha256d: FIPS 180-2 vectors, one part or many, views at an offs
   assert.equal(h.constructor, Uint8Array)
   assert.equal(h.byteOffset, 0)
   assert.equal(h.buffer.byteLength, 32)
+})
+
+test('sha256 agrees with OpenSSL at every size from 0 to 300 bytes (WebAssembly up to 128, OpenSSL above)', () => {
+  for (let size = 0; size <= 300; size++) {
+    const data = randomBytes(size)
+    const reference = createHash('sha256').update(data).digest('hex')
+    assert.equal(toHex(sha256(new Uint8Array(data))), `0x${reference}`, `size ${size}`)
+  }
+  // Results are arrays of their own, not views into a pool that a later hash could overwrite.
+  const first = sha256(utf8('a'))
+  const copy = first.slice()
+  for (let i = 0; i < 1000; i++) sha256(randomBytes(33))
+  assert.deepEqual(first, copy)
+  assert.equal(first.buffer.byteLength, 32)
 })
