@@ -143,6 +143,8 @@ export class Chain {
       } catch (e) {
         invalid(`tx ${toHex(tx.id)}: ${(e as CoreError).message}`)
       }
+      // Its gossiped copy, if it comes before the block commits, is then admitted unchecked.
+      this.mempool.noteVerified(tx)
     }
     const ctx: BlockContext = { chainId: this.chainId, height: h.height, time: h.time, proposer: h.proposer }
     const body = this.executor.executeBlock(this.store.state, head.stateRoot, block.txs, ctx)

@@ -128,3 +128,23 @@ test('committedRecently knows the txs of committed blocks from their bytes, pend
   assert.equal(p.committedRecently(pending.bytes), false)
   assert.equal(p.committedRecently(neverPending.bytes), false)
 })
+
+test('a tx checked in a proposed block (noteVerified) is admitted without a second check, only with the very same bytes', () => {
+  const p = pool()
+  // The note vouches for the check; a forged signature shows that add then skips it.
+  const forged = { ...kvTx(a, 0, 'k', 'v'), signature: new Uint8Array(64).fill(7) }
+  const forgedBytes = new Uint8Array(forged.bytes.length)
+  forgedBytes.set(forged.bytes.subarray(0, forged.bytes.length - 64))
+  forgedBytes.set(forged.signature, forged.bytes.length - 64)
+  const noted = { ...forged, bytes: forgedBytes }
+  p.noteVerified(noted)
+  const tampered = new Uint8Array(forgedBytes)
+  tampered[5] = tampered[5]! ^ 1
+  assert.throws(() => p.add({ ...noted, bytes: tampered }), (e) => isCoreError(e, CoreErrorCode.BAD_SIGNATURE), 'other bytes are checked')
+  p.add({ ...noted, bytes: new Uint8Array(forgedBytes) })
+  assert.equal(p.size, 1)
+  // Once admitted or committed, the note is gone: a later copy is a duplicate or a replay.
+  setNonce(a, 1)
+  p.removeCommitted([noted])
+  assert.throws(() => p.add({ ...noted, bytes: new Uint8Array(forgedBytes) }), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
+})

@@ -55,6 +55,13 @@ export class Mempool {
    * bytes alone (`committedRecently`), before it is decoded.
    */
   private readonly recentlyCommitted = new Set<string>()
+  /**
+   * Txs whose signature this node checked outside the mempool, in a proposed block's validation
+   * (`noteVerified`), by signature, with their bytes: when the gossiped copy arrives before the
+   * block commits, `add` admits it without checking the signature again. At most
+   * RECENTLY_COMMITTED, oldest first out.
+   */
+  private readonly verifiedElsewhere = new Map<string, Uint8Array>()
   private totalBytes = 0
 
   constructor(
@@ -97,6 +104,17 @@ export class Mempool {
     return bytes.length > SIGNATURE_BYTES && this.recentlyCommitted.has(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
   }
 
+  /**
+   * Records that `tx` (these exact bytes) passed its signature check outside the mempool, so a
+   * copy that `add` admits later is not checked again. Only for a check that was made.
+   */
+  noteVerified(tx: SignedTx): void {
+    const sig = signatureKey(tx.signature)
+    if (this.bySignature.has(sig) || this.verifiedElsewhere.has(sig)) return
+    if (this.verifiedElsewhere.size >= RECENTLY_COMMITTED) this.verifiedElsewhere.delete(this.verifiedElsewhere.keys().next().value!)
+    this.verifiedElsewhere.set(sig, tx.bytes)
+  }
+
   private rememberCommitted(sig: string): void {
     if (this.recentlyCommitted.has(sig)) return
     if (this.recentlyCommitted.size >= RECENTLY_COMMITTED) this.recentlyCommitted.delete(this.recentlyCommitted.values().next().value!)
@@ -125,7 +143,9 @@ export class Mempool {
     if (queue?.has(tx.nonce)) {
       throw new CoreError(CoreErrorCode.DUPLICATE_TX, `another tx from this sender with nonce ${tx.nonce} is already pending`)
     }
-    validateTxSignature(tx)
+    const sig = signatureKey(tx.signature)
+    const verified = this.verifiedElsewhere.get(sig)
+    if (verified === undefined || !bytesEqual(verified, tx.bytes)) validateTxSignature(tx)
     if (tx.bytes.length > this.options.maxBytes) throw new CoreError(CoreErrorCode.MEMPOOL_FULL, 'tx larger than the whole mempool')
     while (this.byId.size >= this.options.maxTxs || this.totalBytes + tx.bytes.length > this.options.maxBytes) {
       if (!this.evictFor(sk, (queue?.size ?? 0) + 1)) {
@@ -140,8 +160,8 @@ export class Mempool {
     q.set(tx.nonce, tx)
     this.byId.set(id, tx)
     // Two admitted txs never share a signature (each verified over its own id); keep the first anyway.
-    const sig = signatureKey(tx.signature)
     if (!this.bySignature.has(sig)) this.bySignature.set(sig, tx)
+    this.verifiedElsewhere.delete(sig)
     this.totalBytes += tx.bytes.length
   }
 
@@ -195,7 +215,9 @@ export class Mempool {
     const senders = new Map<string, Uint8Array>()
     for (const tx of txs) {
       senders.set(senderKey(tx.sender), tx.sender)
-      this.rememberCommitted(signatureKey(tx.signature))
+      const sig = signatureKey(tx.signature)
+      this.rememberCommitted(sig)
+      this.verifiedElsewhere.delete(sig)
     }
     for (const [sk, address] of senders) {
       const q = this.bySender.get(sk)
