@@ -7,6 +7,7 @@ export {
   DEFAULT_NETWORK_LIMITS,
   GOSSIP_PROTOCOL,
   REQUEST_PROTOCOL,
+  type BroadcastOptions,
   type MessageHandler,
   type NetworkLimits,
   type NetworkLogger,
