@@ -22,7 +22,7 @@
  * to back.
  */
 import {
-  asArray, asBytes, asList, asUint, bytesEqual, decode, decodeBlock, encodeBlock, encodeTrusted, proposerIndex,
+  asArray, asBytes, asList, asUint, bytesEqual, decode, decodeBlock, encodeBlock, encodeTrusted,
   toHex, verifyCommit, voteSignBytes, VoteType, type Block, type CommitCertificate, type SignedTx,
 } from '../../core/index.ts'
 import {
@@ -37,7 +37,6 @@ import type { MedchainNode } from '../node.ts'
 import type { ConsensusRunner, ProductionOptions } from './consensus-runner.ts'
 import type { StepTrace } from './step-trace.ts'
 import { GossipTxIntake } from './gossip-tx-intake.ts'
-import { LocalTxAnnouncer } from './local-tx-announcer.ts'
 
 export const TOPIC = { tx: 'tx', block: 'block', consensus: 'consensus' } as const
 export const RELAY_TOPICS = [TOPIC.tx, TOPIC.block, TOPIC.consensus]
@@ -130,20 +129,6 @@ export class BftRunner implements ConsensusRunner {
     },
   })
 
-  /** Txs submitted here: to the next proposer at once, to everyone shortly after (local-tx-announcer.ts). */
-  private readonly localTxs = new LocalTxAnnouncer({
-    nextProposer: () => {
-      const set = this.deps.node.genesis.validatorSet
-      // While a height runs, its block is (being) proposed already: the tx waits for the one after.
-      const running = this.engineHeight === this.chain.height + 1
-      const proposer = set.validators[proposerIndex(set, this.chain.height + (running ? 2 : 1), 0)]!
-      const own = this.deps.privValidator?.publicKey
-      return own !== undefined && bytesEqual(proposer.publicKey, own) ? undefined : proposer.publicKey
-    },
-    sendTo: (publicKey, payload) => this.deps.network.sendTo(publicKey, TOPIC.tx, payload),
-    broadcast: (payload, except) => this.deps.network.broadcast(TOPIC.tx, payload, { except }),
-  })
-
   async start(): Promise<void> {
     const { network } = this.deps
     this.running = true
@@ -162,7 +147,6 @@ export class BftRunner implements ConsensusRunner {
     this.timers.clear()
     this.pendingStart?.cancel()
     this.txIntake.clear()
-    this.localTxs.flush()
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
@@ -182,7 +166,7 @@ export class BftRunner implements ConsensusRunner {
 
   txAdmitted(tx: SignedTx, local: boolean): void {
     this.trace?.record(local ? 'tx-local' : 'tx-peer', this.chain.height + 1)
-    if (local) this.localTxs.announce(tx.bytes)
+    if (local) this.deps.network.broadcast(TOPIC.tx, tx.bytes)
     // Txs waiting: start the next height now (after the batching delay) instead of at the interval.
     if (this.pendingStart && this.deps.production.produceOnTxs) this.scheduleStart(this.pendingStart.height, this.deps.production.batchDelayMs)
   }

@@ -7,7 +7,6 @@ export {
   DEFAULT_NETWORK_LIMITS,
   GOSSIP_PROTOCOL,
   REQUEST_PROTOCOL,
-  type BroadcastOptions,
   type MessageHandler,
   type NetworkLimits,
   type NetworkLogger,

@@ -189,8 +189,7 @@ export interface ValidatorNetwork {
   stop(): Promise<void>
   /** Add or update the address of an allow-listed validator and keep dialing it. */
   addPeer(peer: PeerAddress): void
-  /** To every validator; `except` (a validator's public key) leaves out one that already has it. */
-  broadcast(topic: string, payload: Uint8Array, options?: BroadcastOptions): void
+  broadcast(topic: string, payload: Uint8Array): void
   /**
    * Sends to one validator only (no relay). False, with nothing sent, when that validator has no
    * open gossip stream now or the message is refused: the caller then broadcasts instead.
@@ -208,11 +207,6 @@ export interface ValidatorNetwork {
   connectedPeers(): Uint8Array[]
   listenAddress(): { host: string; port: number }
   stats(): NetworkStats
-}
-
-export interface BroadcastOptions {
-  /** A validator that already has the message (sent to it with `sendTo`): not sent again. */
-  readonly except?: Uint8Array
 }
 
 interface PeerState {
@@ -548,12 +542,11 @@ class Libp2pValidatorNetwork implements ValidatorNetwork {
 
   // ---------------------------------------------------------------- gossip: sending
 
-  broadcast(topic: string, payload: Uint8Array, options: BroadcastOptions = {}): void {
+  broadcast(topic: string, payload: Uint8Array): void {
     const frame = this.gossipFrame(topic, payload, true)
     if (!frame) return
     this.broadcasts++
-    const except = options.except
-    for (const peer of this.peers.values()) if (except === undefined || !bytesEqual(peer.publicKey, except)) this.enqueue(peer, frame)
+    for (const peer of this.peers.values()) this.enqueue(peer, frame)
   }
 
   sendTo(peerPublicKey: Uint8Array, topic: string, payload: Uint8Array): boolean {
