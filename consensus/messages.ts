@@ -16,7 +16,7 @@
 import {
   asArray, asBytes, asList, asUint, decode, encodeTrusted, type CanonicalValue,
 } from '../core/encoding.ts'
-import { SIGNATURE_LENGTH, verify } from '../core/keys.ts'
+import { SIGNATURE_LENGTH, verify, type SignatureVerifier } from '../core/keys.ts'
 import {
   commitFromRaw, commitRaw, voteFromRaw, voteRaw, type CommitCertificate, type Vote,
 } from '../core/commit.ts'
@@ -40,7 +40,7 @@ export type UnsignedProposal = Omit<Proposal, 'signature'>
 export type UnsignedVote = Omit<Vote, 'signature'>
 
 /** Signature check with core's rule (node:crypto, RFC 8032 strict); injectable for memoising. */
-export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+export type { SignatureVerifier } from '../core/keys.ts'
 
 export function proposalSignBytes(chainId: string, p: Omit<UnsignedProposal, 'proposerIndex'>): Uint8Array {
   return encodeTrusted(['proposal', chainId, p.height, p.round, p.polRound, p.blockHash])

@@ -11,7 +11,7 @@ import {
 } from './encoding.ts'
 import { CoreError, CoreErrorCode } from './errors.ts'
 import { toHex, bytesEqual } from './hex.ts'
-import { SIGNATURE_LENGTH, sign, verify } from './keys.ts'
+import { SIGNATURE_LENGTH, sign, verify, type SignatureVerifier } from './keys.ts'
 import type { ValidatorSet } from './validators.ts'
 
 export const VoteType = { PREVOTE: 1, PRECOMMIT: 2 } as const
@@ -110,7 +110,7 @@ export function createCommit(height: number, round: number, blockHash: Uint8Arra
  */
 export function verifyCommit(
   chainId: string, set: ValidatorSet, commit: CommitCertificate, height: number, blockHash: Uint8Array,
-  verifySignature: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean = verify,
+  verifySignature: SignatureVerifier = verify,
 ): void {
   const fail = (m: string): never => { throw new CoreError(CoreErrorCode.BAD_COMMIT, m, { height }) }
   if (commit.height !== height) fail(`commit is for height ${commit.height}, expected ${height}`)

@@ -242,6 +242,9 @@ function opensslVerify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
+/** A check of (signature, message, public key) with `verify`'s verdicts; a node passes its memo of verified signatures. */
+export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+
 /** Verifies under the rule above (libsodium first when present, see above). Never throws on bad input: returns false. */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (!signatureInputsOk(signature, publicKey)) return false

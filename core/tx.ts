@@ -17,7 +17,7 @@ import { CoreError, CoreErrorCode } from './errors.ts'
 import { domainTag, sha256d } from './hash.ts'
 import { toHex } from './hex.ts'
 import {
-  ADDRESS_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, addressFromPublicKey, sign, verify, type MessageSigner,
+  ADDRESS_LENGTH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, addressFromPublicKey, sign, verify, type MessageSigner, type SignatureVerifier,
 } from './keys.ts'
 
 export const TxKind = {
@@ -174,22 +174,22 @@ export function createTxFromBytes(bytes: Uint8Array): SignedTx {
   return finish(unsigned, signature, laidOut ? txIdOfEncoding(own.subarray(1, end)) : txId(unsigned), own)
 }
 
-export function verifyTxSignature(tx: SignedTx): boolean {
-  return verify(tx.signature, tx.id, tx.senderPublicKey)
+export function verifyTxSignature(tx: SignedTx, verifySignature: SignatureVerifier = verify): boolean {
+  return verifySignature(tx.signature, tx.id, tx.senderPublicKey)
 }
 
 /**
  * Checks that need no chain state: chain id and signature (shape was checked on construction).
  * @throws CoreError WRONG_CHAIN_ID, BAD_SIGNATURE
  */
-export function validateTxStateless(tx: SignedTx, chainId: string): void {
+export function validateTxStateless(tx: SignedTx, chainId: string, verifySignature: SignatureVerifier = verify): void {
   validateTxChainId(tx, chainId)
-  validateTxSignature(tx)
+  validateTxSignature(tx, verifySignature)
 }
 
 /** @throws CoreError BAD_SIGNATURE when the sender's signature does not verify over the tx id. */
-export function validateTxSignature(tx: SignedTx): void {
-  if (!verifyTxSignature(tx)) throw new CoreError(CoreErrorCode.BAD_SIGNATURE, `signature of tx ${toHex(tx.id)} does not verify`)
+export function validateTxSignature(tx: SignedTx, verifySignature: SignatureVerifier = verify): void {
+  if (!verifyTxSignature(tx, verifySignature)) throw new CoreError(CoreErrorCode.BAD_SIGNATURE, `signature of tx ${toHex(tx.id)} does not verify`)
 }
 
 /** @throws CoreError WRONG_CHAIN_ID when the tx was made for another chain. */

@@ -7,7 +7,7 @@
 import {
   CoreError, ReceiptStatus, TxKind, bytesEqual, createBlock, readNonce, toHex, txRootChecked, txRootOf, validateTxStateless,
   verifyCommit, withCommit, addressFromPublicKey,
-  type Block, type BlockContext, type CallResult, type CanonicalValue, type BlockHeader, type CommitCertificate, type Receipt, type SignedTx,
+  type Block, type BlockContext, type CallResult, type CanonicalValue, type BlockHeader, type CommitCertificate, type Receipt, type SignatureVerifier, type SignedTx,
 } from '../core/index.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 import type { Genesis } from './genesis.ts'
@@ -25,8 +25,8 @@ export interface ChainOptions {
   /** How far ahead of a voter's clock a proposal's time may be. */
   readonly maxClockDriftMs: number
   readonly blockLimits: BlockLimits
-  /** Checks commit certificates' signatures; the node passes its memo of verified signatures. */
-  readonly verifySignature?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+  /** Checks commit certificates' and block txs' signatures; the node passes its memo of verified signatures. */
+  readonly verifySignature?: SignatureVerifier
 }
 
 export const DEFAULT_CHAIN_OPTIONS: ChainOptions = { maxClockDriftMs: 2_000, blockLimits: DEFAULT_BLOCK_LIMITS }
@@ -139,12 +139,10 @@ export class Chain {
       // A tx already admitted to our mempool had its signature checked on admission.
       if (this.mempool.holds(tx)) continue
       try {
-        validateTxStateless(tx, this.chainId)
+        validateTxStateless(tx, this.chainId, this.options.verifySignature)
       } catch (e) {
         invalid(`tx ${toHex(tx.id)}: ${(e as CoreError).message}`)
       }
-      // Its gossiped copy, if it comes before the block commits, is then admitted unchecked.
-      this.mempool.noteVerified(tx)
     }
     const ctx: BlockContext = { chainId: this.chainId, height: h.height, time: h.time, proposer: h.proposer }
     const body = this.executor.executeBlock(this.store.state, head.stateRoot, block.txs, ctx)

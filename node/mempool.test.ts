@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CoreErrorCode, addressFromPublicKey, isCoreError } from '../core/index.ts'
+import { CoreErrorCode, addressFromPublicKey, createTxFromBytes, isCoreError, validateTxStateless, verify } from '../core/index.ts'
+import { createMemoizedVerifier } from './verified-signatures.ts'
 import { Mempool } from './mempool.ts'
 import { kvTx, testKey } from './test-support/fixtures.ts'
 
@@ -129,22 +130,30 @@ test('committedRecently knows the txs of committed blocks from their bytes, pend
   assert.equal(p.committedRecently(neverPending.bytes), false)
 })
 
-test('a tx checked in a proposed block (noteVerified) is admitted without a second check, only with the very same bytes', () => {
-  const p = pool()
-  // The note vouches for the check; a forged signature shows that add then skips it.
-  const forged = { ...kvTx(a, 0, 'k', 'v'), signature: new Uint8Array(64).fill(7) }
-  const forgedBytes = new Uint8Array(forged.bytes.length)
-  forgedBytes.set(forged.bytes.subarray(0, forged.bytes.length - 64))
-  forgedBytes.set(forged.signature, forged.bytes.length - 64)
-  const noted = { ...forged, bytes: forgedBytes }
-  p.noteVerified(noted)
-  const tampered = new Uint8Array(forgedBytes)
-  tampered[5] = tampered[5]! ^ 1
-  assert.throws(() => p.add({ ...noted, bytes: tampered }), (e) => isCoreError(e, CoreErrorCode.BAD_SIGNATURE), 'other bytes are checked')
-  p.add({ ...noted, bytes: new Uint8Array(forgedBytes) })
+test('with the node\'s memo, a tx checked in a proposed block is admitted without a second check, and only that very tx', () => {
+  let checks = 0
+  const memo = createMemoizedVerifier((sig, msg, pk) => {
+    checks++
+    return verify(sig, msg, pk)
+  })
+  chainNonces.clear()
+  const p = new Mempool({ chainId: 'medchain-test', maxTxs: 100, maxBytes: 1_000_000, maxNonceGap: 10 }, nonceOf, memo.verify)
+  const inBlock = kvTx(a, 0, 'k', 'v')
+  // Chain.validateBlock checks a block's txs through the same memo.
+  validateTxStateless(inBlock, 'medchain-test', memo.verify)
+  assert.equal(checks, 1)
+  // Its gossiped copy, decoded again from the same bytes: no second check.
+  p.add(createTxFromBytes(new Uint8Array(inBlock.bytes)))
+  assert.equal(checks, 1)
   assert.equal(p.size, 1)
-  // Once admitted or committed, the note is gone: a later copy is a duplicate or a replay.
+  // Other bytes carrying that signature are another tx: checked, and refused.
+  const other = kvTx(b, 0, 'k', 'v')
+  const forged = new Uint8Array(other.bytes)
+  forged.set(inBlock.signature, forged.length - 64)
+  assert.throws(() => p.add(createTxFromBytes(forged)), (e) => isCoreError(e, CoreErrorCode.BAD_SIGNATURE), 'other bytes are checked')
+  assert.equal(checks, 2)
+  // Once committed, a later copy is a replay.
   setNonce(a, 1)
-  p.removeCommitted([noted])
-  assert.throws(() => p.add({ ...noted, bytes: new Uint8Array(forgedBytes) }), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
+  p.removeCommitted([inBlock])
+  assert.throws(() => p.add(createTxFromBytes(new Uint8Array(inBlock.bytes))), (e) => isCoreError(e, CoreErrorCode.NONCE_TOO_LOW))
 })

@@ -16,7 +16,7 @@
  * Block candidates (`candidates`) take senders round-robin, each in nonce order.
  */
 import {
-  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxChainId, validateTxNonce, validateTxSignature, type SignedTx,
+  CoreError, CoreErrorCode, bytesEqual, toHex, validateTxChainId, validateTxNonce, validateTxSignature, type SignatureVerifier, type SignedTx,
 } from '../core/index.ts'
 
 export interface MempoolOptions {
@@ -42,6 +42,9 @@ const SIGNATURE_BYTES = 64
 const RECENTLY_COMMITTED = 32_768
 
 const signatureKey = (signature: Uint8Array): string => Buffer.from(signature.buffer, signature.byteOffset, signature.length).toString('latin1')
+/** The signature key of an encoded tx, from the 64 bytes it ends with; undefined when too short to be one. */
+const encodedSignatureKey = (bytes: Uint8Array): string | undefined =>
+  bytes.length > SIGNATURE_BYTES ? signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)) : undefined
 
 export class Mempool {
   private readonly byId = new Map<string, SignedTx>()
@@ -55,19 +58,18 @@ export class Mempool {
    * bytes alone (`committedRecently`), before it is decoded.
    */
   private readonly recentlyCommitted = new Set<string>()
-  /**
-   * Txs whose signature this node checked outside the mempool, in a proposed block's validation
-   * (`noteVerified`), by signature, with their bytes: when the gossiped copy arrives before the
-   * block commits, `add` admits it without checking the signature again. At most
-   * RECENTLY_COMMITTED, oldest first out.
-   */
-  private readonly verifiedElsewhere = new Map<string, Uint8Array>()
   private totalBytes = 0
 
   constructor(
     private readonly options: MempoolOptions,
     /** The sender's next nonce according to the committed chain state. */
     private readonly chainNonceOf: (address: Uint8Array) => number,
+    /**
+     * Checks tx signatures; the node passes its memo of verified signatures (verified-signatures.ts),
+     * so a tx whose signature a proposed block's validation checked is not checked again when its
+     * gossiped copy arrives before the block commits. Default: core's `verify`.
+     */
+    private readonly verifySignature?: SignatureVerifier,
   ) {}
 
   get size(): number {
@@ -89,8 +91,8 @@ export class Mempool {
    * hashing them (a proposed block lists its txs as bytes), or undefined.
    */
   findByBytes(bytes: Uint8Array): SignedTx | undefined {
-    if (bytes.length <= SIGNATURE_BYTES) return undefined
-    const tx = this.bySignature.get(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
+    const key = encodedSignatureKey(bytes)
+    const tx = key === undefined ? undefined : this.bySignature.get(key)
     return tx !== undefined && bytesEqual(tx.bytes, bytes) ? tx : undefined
   }
 
@@ -101,18 +103,8 @@ export class Mempool {
    * budget (gossip-tx-intake.ts) often reaches a tx after the block that committed it.
    */
   committedRecently(bytes: Uint8Array): boolean {
-    return bytes.length > SIGNATURE_BYTES && this.recentlyCommitted.has(signatureKey(bytes.subarray(bytes.length - SIGNATURE_BYTES)))
-  }
-
-  /**
-   * Records that `tx` (these exact bytes) passed its signature check outside the mempool, so a
-   * copy that `add` admits later is not checked again. Only for a check that was made.
-   */
-  noteVerified(tx: SignedTx): void {
-    const sig = signatureKey(tx.signature)
-    if (this.bySignature.has(sig) || this.verifiedElsewhere.has(sig)) return
-    if (this.verifiedElsewhere.size >= RECENTLY_COMMITTED) this.verifiedElsewhere.delete(this.verifiedElsewhere.keys().next().value!)
-    this.verifiedElsewhere.set(sig, tx.bytes)
+    const key = encodedSignatureKey(bytes)
+    return key !== undefined && this.recentlyCommitted.has(key)
   }
 
   private rememberCommitted(sig: string): void {
@@ -143,9 +135,7 @@ export class Mempool {
     if (queue?.has(tx.nonce)) {
       throw new CoreError(CoreErrorCode.DUPLICATE_TX, `another tx from this sender with nonce ${tx.nonce} is already pending`)
     }
-    const sig = signatureKey(tx.signature)
-    const verified = this.verifiedElsewhere.get(sig)
-    if (verified === undefined || !bytesEqual(verified, tx.bytes)) validateTxSignature(tx)
+    validateTxSignature(tx, this.verifySignature)
     if (tx.bytes.length > this.options.maxBytes) throw new CoreError(CoreErrorCode.MEMPOOL_FULL, 'tx larger than the whole mempool')
     while (this.byId.size >= this.options.maxTxs || this.totalBytes + tx.bytes.length > this.options.maxBytes) {
       if (!this.evictFor(sk, (queue?.size ?? 0) + 1)) {
@@ -160,8 +150,8 @@ export class Mempool {
     q.set(tx.nonce, tx)
     this.byId.set(id, tx)
     // Two admitted txs never share a signature (each verified over its own id); keep the first anyway.
+    const sig = signatureKey(tx.signature)
     if (!this.bySignature.has(sig)) this.bySignature.set(sig, tx)
-    this.verifiedElsewhere.delete(sig)
     this.totalBytes += tx.bytes.length
   }
 
@@ -215,9 +205,7 @@ export class Mempool {
     const senders = new Map<string, Uint8Array>()
     for (const tx of txs) {
       senders.set(senderKey(tx.sender), tx.sender)
-      const sig = signatureKey(tx.signature)
-      this.rememberCommitted(sig)
-      this.verifiedElsewhere.delete(sig)
+      this.rememberCommitted(signatureKey(tx.signature))
     }
     for (const [sk, address] of senders) {
       const q = this.bySender.get(sk)

@@ -73,7 +73,7 @@ export class MedchainNode {
     const o = this.options
     this.storeRef = await ChainStore.open(chainStorePath(o.dataDir), o.genesis.hash)
     const store = this.storeRef
-    const mempool = new Mempool({ ...DEFAULT_MEMPOOL_OPTIONS, ...o.mempool, chainId: o.genesis.chainId }, (a) => this.chainRef!.nonceOf(a))
+    const mempool = new Mempool({ ...DEFAULT_MEMPOOL_OPTIONS, ...o.mempool, chainId: o.genesis.chainId }, (a) => this.chainRef!.nonceOf(a), this.signatures.verify)
     const executor = new BlockExecutor([createKvExecutor(), ...(o.executors ?? [])])
     this.chainRef = new Chain(o.genesis, store, mempool, executor, o.clock ?? systemClock, { ...DEFAULT_CHAIN_OPTIONS, verifySignature: this.signatures.verify, ...o.chain })
     const head = store.getHead()

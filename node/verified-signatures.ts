@@ -11,9 +11,9 @@
  * fed back to its own consensus engine): verifying our own fresh signature would only spend an
  * Ed25519 verification on a result known in advance.
  */
-import { verify } from '../core/keys.ts'
+import { verify, type SignatureVerifier } from '../core/keys.ts'
 
-export type SignatureVerifier = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean
+export type { SignatureVerifier }
 
 export interface MemoizedVerifier {
   readonly verify: SignatureVerifier
