@@ -1,6 +1,6 @@
 /**
  * JSON-RPC client of a medchain node (wire contract: node/rpc/README.md, types in
- * core/rpc-wire.ts). Requests go over HTTP POST with the global fetch; subscriptions open one
+ * core/rpc-wire.ts). Requests go over HTTP POST on a keep-alive connection (json-http.ts); subscriptions open one
  * WebSocket (Node's global WebSocket) lazily on first use, at `<url>/ws`. With
  * `transport: 'websocket'` requests and batches share that WebSocket too: one connection and no
  * HTTP exchange per call, for a gateway that sends txs all day.
@@ -18,6 +18,7 @@ import {
   type SubscriptionNotificationParams, type TxGetJson, type TxProofJson,
 } from '../core/rpc-wire.ts'
 import { toHex } from '../core/hex.ts'
+import { JsonHttpPoster, type HttpAnswer, type HttpPostError } from './json-http.ts'
 
 export class RpcError extends Error {
   readonly code: number
@@ -97,6 +98,7 @@ export class RpcClient {
   readonly #wsUrl: string
   readonly #timeoutMs: number
   readonly #overWebSocket: boolean
+  readonly #http: JsonHttpPoster
   #nextId = 1
   #ws: WebSocket | undefined
   #wsOpening: Promise<WebSocket> | undefined
@@ -117,6 +119,7 @@ export class RpcClient {
     this.#wsUrl = ws.href
     this.#timeoutMs = options.timeoutMs ?? 10_000
     this.#overWebSocket = options.transport === 'websocket'
+    this.#http = new JsonHttpPoster(parsed)
   }
 
   /** One JSON-RPC call (over HTTP, or the WebSocket with `transport: 'websocket'`). @throws RpcError */
@@ -128,24 +131,16 @@ export class RpcClient {
 
   /** POSTs one JSON-RPC body; transport failures and timeouts become RpcErrors naming `what`. */
   async #post(body: unknown, what: string): Promise<unknown> {
-    let response: Response
-    let text: string
+    let answer: HttpAnswer
     try {
-      response = await fetch(this.#url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      })
-      text = await response.text()
+      answer = await this.#http.post(JSON.stringify(body), this.#timeoutMs)
     } catch (e) {
-      const name = (e as Error)?.name
-      if (name === 'TimeoutError' || name === 'AbortError') {
+      if ((e as HttpPostError).kind === 'timeout') {
         throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${what}: no answer within ${this.#timeoutMs} ms`)
       }
       throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${what}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)
     }
-    return parseResponse(text, response.status)
+    return parseResponse(answer.text, answer.status)
   }
 
   /**
@@ -282,8 +277,9 @@ export class RpcClient {
     }
   }
 
-  /** Closes the WebSocket (if open); outstanding WebSocket calls fail with CONNECTION_CLOSED. */
+  /** Closes the WebSocket (if open; outstanding WebSocket calls fail with CONNECTION_CLOSED) and idle HTTP connections. */
   async close(): Promise<void> {
+    this.#http.close()
     const ws = this.#ws ?? (await this.#wsOpening?.catch(() => undefined))
     this.#ws = undefined
     this.#wsOpening = undefined
