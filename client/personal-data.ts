@@ -15,7 +15,9 @@
  *   KEK = HKDF-SHA256(X25519(ephemeral, recipient), salt = ephemeralPub ‖ recipientX25519,
  *   info = 'medchain/pd-wrap' ‖ encode([contract, field])); recipients are named by their Ed25519
  *   public keys (the keys they already sign with), converted to X25519 with the birational map
- *   (RFC 7748 §4.1; noble's `toMontgomery` / `toMontgomerySecret`).
+ *   (RFC 7748 §4.1): noble's `toMontgomery` for a recipient's key when sealing; when opening,
+ *   the recipient's own X25519 pair comes from its seed on node:crypto (./x25519.ts), so an
+ *   open takes no BigInt arithmetic.
  * - X25519 itself runs on node:crypto (./x25519.ts, ~16x faster than noble here); the ephemeral
  *   secret never leaves OpenSSL. personal-data.test.ts opens an envelope sealed by the earlier
  *   noble implementation.
@@ -26,9 +28,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { asArray, asBytes, asList, asUint, asString, decode, encode, type CanonicalValue } from '../core/encoding.ts'
 import { bytesEqual, concatBytes, utf8 } from '../core/hex.ts'
-import { assertValidPublicKey, PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH } from '../core/keys.ts'
+import { assertValidPublicKey, publicKeyFromSecretKey, PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH } from '../core/keys.ts'
 import { ClientError, ClientErrorCode } from './errors.ts'
-import { generateX25519KeyPair, x25519PrivateKey, x25519SharedSecret } from './x25519.ts'
+import { generateX25519KeyPair, x25519PrivateKey, x25519PublicKeyOf, x25519SecretFromEd25519Seed, x25519SharedSecret } from './x25519.ts'
 
 export const ENVELOPE_TAG = 'medchain/pd'
 export const ENVELOPE_VERSION = 1
@@ -175,19 +177,21 @@ export function openPersonalField(envelopeBytes: Uint8Array, secretKey: Uint8Arr
   }
   const ctx = contextRaw(context)
   const env = decodePersonalEnvelope(envelopeBytes)
-  const publicKey = ed25519.getPublicKey(secretKey)
+  const publicKey = publicKeyFromSecretKey(secretKey)
   const mine = env.recipients.find((r) => bytesEqual(r.publicKey, publicKey))
   if (!mine) throw new ClientError(ClientErrorCode.NOT_A_RECIPIENT, 'this key is not a recipient of the personal field')
+  // Our X25519 key pair from the seed, all on node:crypto: its public half is the Montgomery
+  // form of our Ed25519 key, which the sealer derived from that key.
+  const secretX = x25519SecretFromEd25519Seed(secretKey)
+  const privateKey = x25519PrivateKey(secretX)
+  secretX.fill(0)
   let shared: Uint8Array
   try {
-    const secretX = ed25519.utils.toMontgomerySecret(secretKey)
-    const privateKey = x25519PrivateKey(secretX)
-    secretX.fill(0)
     shared = x25519SharedSecret(privateKey, env.ephemeralPublicKey)
   } catch {
     throw new ClientError(ClientErrorCode.BAD_ENVELOPE, 'the envelope has an invalid ephemeral key')
   }
-  const kek = keyEncryptionKey(shared, env.ephemeralPublicKey, ed25519.utils.toMontgomery(publicKey), ctx)
+  const kek = keyEncryptionKey(shared, env.ephemeralPublicKey, x25519PublicKeyOf(privateKey), ctx)
   const contentKey = gcmOpen(kek, mine.iv, mine.wrappedKey, mine.publicKey)
   if (!contentKey) throw new ClientError(ClientErrorCode.BAD_ENVELOPE, 'the wrapped key does not authenticate: the envelope was modified or sealed for another contract or field')
   const plaintext = gcmOpen(contentKey, env.iv, env.ciphertext, contentAad(ctx, env.ephemeralPublicKey, env.recipients.map((r) => r.publicKey)))

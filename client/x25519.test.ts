@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { x25519 } from '@noble/curves/ed25519.js'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '../core/hash.ts'
 import { fromHex, toHex, utf8 } from '../core/hex.ts'
-import { generateX25519KeyPair, x25519PrivateKey, x25519SharedSecret } from './x25519.ts'
+import { generateX25519KeyPair, x25519PrivateKey, x25519PublicKeyOf, x25519SecretFromEd25519Seed, x25519SharedSecret } from './x25519.ts'
 
 test('RFC 7748 §6.1: Alice and Bob agree on the published shared secret', () => {
   const alice = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a')
@@ -34,4 +34,16 @@ test('a low-order peer key and wrong lengths are refused', () => {
   assert.throws(() => x25519SharedSecret(me.privateKey, new Uint8Array(31)), TypeError)
   assert.throws(() => x25519PrivateKey(new Uint8Array(33)), TypeError)
   assert.equal(me.publicKey.length, 32)
+})
+
+test('an Ed25519 seed maps to noble\'s X25519 secret, whose public key is the Montgomery form of the Ed25519 key', () => {
+  for (let i = 0; i < 32; i++) {
+    const seed = sha256(utf8.encode(`ed25519 seed ${i}`))
+    const secret = x25519SecretFromEd25519Seed(seed)
+    assert.deepEqual(secret, ed25519.utils.toMontgomerySecret(seed), `seed ${i}`)
+    assert.deepEqual(x25519PublicKeyOf(x25519PrivateKey(secret)), ed25519.utils.toMontgomery(ed25519.getPublicKey(seed)), `seed ${i}`)
+  }
+  const fresh = generateX25519KeyPair()
+  assert.deepEqual(x25519PublicKeyOf(fresh.privateKey), fresh.publicKey)
+  assert.throws(() => x25519SecretFromEd25519Seed(new Uint8Array(31)), TypeError)
 })

@@ -5,7 +5,7 @@
  * for the import and that copy is wiped. x25519.test.ts checks every function against noble and
  * the RFC's vectors.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
 
 // DER prefixes of X25519 keys (RFC 8410); node:crypto takes raw keys only this way.
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
@@ -33,6 +33,28 @@ export function x25519PrivateKey(secret: Uint8Array): KeyObject {
   } finally {
     der.fill(0)
   }
+}
+
+/**
+ * The X25519 secret of an Ed25519 seed (RFC 7748 §4.1's birational map, as libsodium's
+ * `crypto_sign_ed25519_sk_to_curve25519` and noble's `toMontgomerySecret`): the first half of
+ * SHA-512(seed), clamped. Its X25519 public key is the Montgomery form of the seed's Ed25519
+ * public key. The caller wipes the result.
+ */
+export function x25519SecretFromEd25519Seed(seed: Uint8Array): Uint8Array {
+  if (!(seed instanceof Uint8Array) || seed.length !== KEY_LENGTH) throw new TypeError(`an Ed25519 seed is ${KEY_LENGTH} bytes`)
+  const digest = createHash('sha512').update(seed).digest()
+  const secret = new Uint8Array(digest.subarray(0, KEY_LENGTH))
+  digest.fill(0)
+  secret[0]! &= 248
+  secret[31]! &= 127
+  secret[31]! |= 64
+  return secret
+}
+
+/** The raw 32-byte public key (u-coordinate) of an X25519 private key. */
+export function x25519PublicKeyOf(privateKey: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
 }
 
 /**

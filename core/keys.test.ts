@@ -8,7 +8,7 @@ import { isCoreError } from './errors.ts'
 import { sha256 } from './hash.ts'
 import { fromHex, toHex, utf8 } from './hex.ts'
 import {
-  addressFromPublicKey, assertValidPublicKey, assertValidPublicKeyNoble, createEd25519Signer, createOpenSslSigner, isValidPublicKeySodium, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
+  addressFromPublicKey, assertValidPublicKey, assertValidPublicKeyNoble, createEd25519Signer, createOpenSslSigner, isValidPublicKeySodium, publicKeyFromSecretKey, formatAddress, generateKeyPair, hasFastVerify, keyPairFromSecretKey, parseAddress, sign, signNoble,
   verify, verifyNoble, verifyOpenSsl,
 } from './keys.ts'
 import { createRequire } from 'node:module'
@@ -93,6 +93,16 @@ test('RFC 8032 §7.1 vectors: public keys and signatures are exact, both verifie
     assert.equal(toHex(createEd25519Signer(kp.secretKey).sign(msg)).slice(2), v.signature, v.name)
     assert.equal(toHex(createOpenSslSigner(kp.secretKey).sign(msg)).slice(2), v.signature, v.name)
   }
+})
+
+test('public keys derived by OpenSSL are noble\'s on 200 seeds', () => {
+  for (let i = 0; i < 200; i++) {
+    const seed = sha256(utf8.encode(`derivation seed ${i}`))
+    assert.equal(toHex(publicKeyFromSecretKey(seed)), toHex(ed25519.getPublicKey(seed)), `seed ${i}`)
+  }
+  const fresh = generateKeyPair()
+  assert.deepEqual(fresh.publicKey, ed25519.getPublicKey(fresh.secretKey))
+  assert.throws(() => publicKeyFromSecretKey(new Uint8Array(33)), (e: unknown) => isCoreError(e, 'BAD_SHAPE'))
 })
 
 test('the prepared signer (libsodium where it loads) gives OpenSSL\'s and noble\'s bytes on 200 random keys and messages', () => {
