@@ -54,15 +54,24 @@ test('posts JSON, reads the whole answer with its status, and reuses one connect
   }
 })
 
-test('no answer in time is a timeout; nothing listening or a hang-up is a transport failure', async () => {
+test('no (whole) answer in time is a timeout; nothing listening, a hang-up or a cut-off body is a transport failure', async () => {
   const silent = await serve(() => { /* never answers */ })
+  const stalls = await serve((_body, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write('{"jsonrpc":"2.0",') // and never the rest
+  })
   const hangUp = await serve((_body, res) => res.socket?.destroy())
+  const cutOff = await serve((_body, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' })
+    res.write('{"jsonrpc":"2.0",', () => res.socket?.destroy())
+  })
   try {
     await assert.rejects(new JsonHttpPoster(silent.url).post('{}', 100), (e: unknown) => e instanceof HttpPostError && e.kind === 'timeout')
+    await assert.rejects(new JsonHttpPoster(stalls.url).post('{}', 100), (e: unknown) => e instanceof HttpPostError && e.kind === 'timeout', 'a body that stops midway times out')
     await assert.rejects(new JsonHttpPoster(hangUp.url).post('{}', 5_000), (e: unknown) => e instanceof HttpPostError && e.kind === 'transport')
+    await assert.rejects(new JsonHttpPoster(cutOff.url).post('{}', 5_000), (e: unknown) => e instanceof HttpPostError && e.kind === 'transport', 'a body cut off midway is a transport failure')
   } finally {
-    await silent.stop()
-    await hangUp.stop()
+    for (const server of [silent, stalls, hangUp, cutOff]) await server.stop()
   }
   // The port is free again: nothing listens there now.
   await assert.rejects(new JsonHttpPoster(silent.url).post('{}', 5_000), (e: unknown) => e instanceof HttpPostError && e.kind === 'transport' && /ECONNREFUSED/.test(e.message))
