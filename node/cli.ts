@@ -5,6 +5,8 @@
  * which the hospital sends to the consortium for genesis.json.
  * Configuration errors print one line and exit 2; a crash at start exits 1.
  */
+// First: it sets how V8 compiles, before the other modules load (v8-tiering.ts).
+import './v8-tiering.ts'
 import { existsSync } from 'node:fs'
 import { generateKeyPair, toHex } from '../core/index.ts'
 import { saveValidatorKey } from './validator-key.ts'
