@@ -66,12 +66,16 @@ test('height trace: summaries are nearest-rank quantiles over the records that s
 })
 
 test('height trace: a real 4-validator testnet traces every phase of each record, in order', { timeout: 120_000 }, async () => {
-  const { events, windows } = await runTracedRecords({ validators: 4, warmUpRecords: 1, records: 3 })
-  assert.equal(windows.length, 3)
+  const { events, windows } = await runTracedRecords({ validators: 4, warmUpRecords: 1, records: 4 })
+  assert.equal(windows.length, 4)
   const records = recordPhases(events, windows, quorumSize(4, 'bft'))
-  assert.equal(records.length, 3)
-  for (const r of records) {
-    const p = PHASES.map((name) => r.phases[name] ?? -1)
+  const complete = records.filter((r) => PHASES.every((name) => r.phases[name] !== undefined))
+  // A height that needed a second round, or that the client's node took by sync, has no full
+  // timeline and is left out by design; on a loaded CI machine one such record of four has been
+  // seen (once in this suite's runs). Two would be a fault.
+  assert.ok(complete.length >= 3, `complete timelines for ${complete.length} of 4 records: ${JSON.stringify(records)}; windows ${JSON.stringify(windows)}`)
+  for (const r of complete) {
+    const p = PHASES.map((name) => r.phases[name]!)
     assert.ok(p.every((x) => x >= 0), JSON.stringify(r.phases))
     // Steps that follow one another on the critical path come out in that order.
     const onPath = [0, 1, 2, 5, 7, 8, 9].map((i) => p[i]!)
