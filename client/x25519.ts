@@ -21,7 +21,7 @@ export interface X25519KeyPair {
 /** A fresh key pair from OpenSSL's CSPRNG. */
 export function generateX25519KeyPair(): X25519KeyPair {
   const pair = generateKeyPairSync('x25519')
-  return { privateKey: pair.privateKey, publicKey: new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length)) }
+  return { privateKey: pair.privateKey, publicKey: rawPublicKey(pair.publicKey) }
 }
 
 /** A private key object from a raw 32-byte secret (OpenSSL clamps it on use, as RFC 7748 says). */
@@ -54,7 +54,12 @@ export function x25519SecretFromEd25519Seed(seed: Uint8Array): Uint8Array {
 
 /** The raw 32-byte public key (u-coordinate) of an X25519 private key. */
 export function x25519PublicKeyOf(privateKey: KeyObject): Uint8Array {
-  return new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
+  return rawPublicKey(createPublicKey(privateKey))
+}
+
+/** The raw u-coordinate of an X25519 public key object (its SPKI encoding without the prefix). */
+function rawPublicKey(publicKey: KeyObject): Uint8Array {
+  return new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
 }
 
 /**

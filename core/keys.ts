@@ -62,8 +62,12 @@ export function keyPairFromSecretKey(secretKey: Uint8Array): KeyPair {
  * @throws CoreError BAD_SHAPE when the secret key is not 32 bytes.
  */
 export function publicKeyFromSecretKey(secretKey: Uint8Array): Uint8Array {
-  const spki = createPublicKey(privateKeyObject(secretKey)).export({ format: 'der', type: 'spki' })
-  return new Uint8Array(spki.subarray(SPKI_PREFIX.length))
+  return rawPublicKeyOf(privateKeyObject(secretKey))
+}
+
+/** The raw 32-byte public key of an imported Ed25519 private key. */
+function rawPublicKeyOf(privateKey: KeyObject): Uint8Array {
+  return new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
 }
 
 // DER prefix of an Ed25519 PKCS#8 private key; node:crypto takes raw seeds only this way.
@@ -120,7 +124,7 @@ export function createEd25519Signer(secretKey: Uint8Array): MessageSigner {
 export function createOpenSslSigner(secretKey: Uint8Array): MessageSigner {
   const key = privateKeyObject(secretKey)
   return Object.freeze({
-    publicKey: keyPairFromSecretKey(secretKey).publicKey,
+    publicKey: rawPublicKeyOf(key),
     sign: (message: Uint8Array) => new Uint8Array(nodeSign(null, message, key)),
   })
 }
