@@ -37,6 +37,7 @@ import { freePortRange } from '../testnet/free-ports.ts'
 import { FinalTxWatcher, type FinalTx } from './medchain/final-tx-watcher.ts'
 import { runLoadSweep, type EveryNodeFinality, type LoadSweepResult } from './medchain/load-sweep.ts'
 import { NodeBlockClocks } from './medchain/node-block-clocks.ts'
+import { LOAD_PLOTS, LOAD_SERIES } from './medchain/load-series.ts'
 
 export interface MedchainBenchOptions {
   /** Validators in the testnet (the paper's Ganache had 10 nodes). */
@@ -346,15 +347,15 @@ class MedchainDriver implements ChainDriver {
     const lat = 'Finality latency against offered load (send → final at the client\'s node, and on every node)'
     const every = (pick: (e: EveryNodeFinality) => number) => (s: (typeof steps)[number]): number => (s.everyNode ? pick(s.everyNode) : Number.NaN)
     return [
-      line('throughput-vs-offered-load', tput, 'final tx/s (sustained)', 'medchain, final on every node', every((e) => e.sustainedTps)),
-      line('throughput-vs-offered-load', tput, 'final tx/s (sustained)', 'medchain, final at the client\'s node', (s) => s.sustainedTps),
-      line('throughput-vs-offered-load', tput, 'final tx/s (sustained)', 'offered', (s) => s.offered),
-      line('latency-vs-offered-load', lat, 'latency (ms)', 'medchain p50, every node', every((e) => e.p50Ms)),
-      line('latency-vs-offered-load', lat, 'latency (ms)', 'medchain p99, every node', every((e) => e.p99Ms)),
-      line('latency-vs-offered-load', lat, 'latency (ms)', 'medchain p50, client\'s node', (s) => s.p50Ms),
-      line('latency-vs-offered-load', lat, 'latency (ms)', 'medchain p95, client\'s node', (s) => s.p95Ms),
-      line('latency-vs-offered-load', lat, 'latency (ms)', 'medchain p99, client\'s node', (s) => s.p99Ms),
-      line('node-cpu-vs-offered-load', 'CPU of all nodes together against offered load (% of one core)', 'CPU %', 'medchain nodes', (s) => s.nodeCpuPercent.reduce((a, b) => a + b, 0)),
+      line(LOAD_PLOTS.throughput, tput, 'final tx/s (sustained)', LOAD_SERIES.everyNodeTps, every((e) => e.sustainedTps)),
+      line(LOAD_PLOTS.throughput, tput, 'final tx/s (sustained)', LOAD_SERIES.clientNodeTps, (s) => s.sustainedTps),
+      line(LOAD_PLOTS.throughput, tput, 'final tx/s (sustained)', LOAD_SERIES.offered, (s) => s.offered),
+      line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.everyNodeP50, every((e) => e.p50Ms)),
+      line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.everyNodeP99, every((e) => e.p99Ms)),
+      line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP50, (s) => s.p50Ms),
+      line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP95, (s) => s.p95Ms),
+      line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP99, (s) => s.p99Ms),
+      line(LOAD_PLOTS.nodeCpu, 'CPU of all nodes together against offered load (% of one core)', 'CPU %', LOAD_SERIES.nodes, (s) => s.nodeCpuPercent.reduce((a, b) => a + b, 0)),
     ]
   }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { DEFAULT_CHAINS, parseCliOptions, resolveChains } from './run.ts'
 import { isBenchError } from './errors.ts'
 
-test('command-line options: defaults, --quick, --n, --chains, --eth-client', () => {
+test('command-line options: defaults, --quick, --n, --chains, --eth-client, --rounds', () => {
   const d = parseCliOptions([])
   assert.equal(d.n, 100)
   assert.deepEqual(d.chains, [...DEFAULT_CHAINS])
@@ -15,7 +15,9 @@ test('command-line options: defaults, --quick, --n, --chains, --eth-client', () 
   assert.deepEqual(o.chains, ['memory', 'ganache'])
   assert.equal(o.outDir, '/tmp/x')
   assert.equal(o.ethClient, 'contract')
-  for (const bad of [['--n', '0'], ['--n'], ['--chains', 'nope'], ['--frob'], ['--eth-client', 'x'], ['--chains', ',']]) {
+  assert.equal(d.rounds, 1)
+  assert.equal(parseCliOptions(['--rounds', '5']).rounds, 5)
+  for (const bad of [['--rounds', '0'], ['--rounds', '1.5'], ['--n', '0'], ['--n'], ['--chains', 'nope'], ['--frob'], ['--eth-client', 'x'], ['--chains', ',']]) {
     assert.throws(() => parseCliOptions(bad), (e: unknown) => isBenchError(e), bad.join(' '))
   }
 })

@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- [--quick] [--n N] [--chains ganache,hardhat,medchain,memory] [--out DIR]
- *                   [--images DIR] [--seed S] [--validators V] [--eth-client lean|contract]`
+ *                   [--images DIR] [--seed S] [--validators V] [--eth-client lean|contract] [--rounds K]`
  *
  * The orchestrator: parses options, installs the Ethereum baselines on first use, runs the
  * paper's workload on each chosen chain in turn, prints the table and writes the JSON and HTML
- * reports. Exit code 0 only when every chain passed every check; 2 on bad options.
+ * reports; with `--rounds K` it does all that K times and then prints (and writes) what the
+ * rounds say together (rounds.ts). Exit code 0 only when every chain passed every check in
+ * every round; 2 on bad options.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
-import { runBenchmark, type ChainDriverFactory } from './workload.ts'
+import { runBenchmark, type BenchRunResult, type ChainDriverFactory } from './workload.ts'
+import { formatRounds, summarizeRounds, writeRoundsSummary } from './rounds.ts'
 import { createTerminalProgress, formatTable, writeReports } from './report.ts'
 import { createMemoryDriver } from './memory-driver.ts'
 import { DEFAULT_LOAD_RATES, QUICK_LOAD_RATES, createMedchainDriverFactory } from './medchain-driver.ts'
@@ -32,6 +35,8 @@ export interface CliOptions {
   readonly validators: number
   /** How the Ethereum baselines write (see bench/ethereum/ethereum-driver.ts). */
   readonly ethClient: 'lean' | 'contract'
+  /** Whole benchmark runs, one after another, summarised together (rounds.ts). */
+  readonly rounds: number
 }
 
 /** @throws BenchError BAD_OPTION / UNKNOWN_CHAIN. */
@@ -44,6 +49,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   let seed = 'medchain-bench'
   let validators = 10
   let ethClient: 'lean' | 'contract' = 'lean'
+  let rounds = 1
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1]
     if (v === undefined || v.startsWith('--')) throw new BenchError(BenchErrorCode.BAD_OPTION, `${flag} needs a value`)
@@ -91,6 +97,9 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         ethClient = v
         break
       }
+      case '--rounds':
+        rounds = int(take(), '--rounds', 1, 50)
+        break
       default:
         throw new BenchError(BenchErrorCode.BAD_OPTION, `unknown option ${a}`)
     }
@@ -101,7 +110,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     }
   }
   if (chains.length === 0) throw new BenchError(BenchErrorCode.BAD_OPTION, '--chains is empty')
-  return { n: n ?? (quick ? 20 : 100), quick, chains: chains as ChainId[], outDir, imagesDir, seed, validators, ethClient }
+  return { n: n ?? (quick ? 20 : 100), quick, chains: chains as ChainId[], outDir, imagesDir, seed, validators, ethClient, rounds }
 }
 
 /** The shape bench/ethereum/index.ts exports; imported dynamically so the root tsc never reads ethers. */
@@ -163,10 +172,21 @@ async function main(): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n`)
     return isBenchError(e, BenchErrorCode.DRIVER_NOT_WIRED) || isBenchError(e, BenchErrorCode.INSTALL_FAILED) ? 3 : 1
   }
-  const result = await runBenchmark({ n: options.n, quick: options.quick, imagesDir: options.imagesDir, image: { seed: options.seed }, chains, progress })
-  const { jsonPath, htmlPath } = await writeReports(result, options.outDir)
-  process.stdout.write(`\n${formatTable(result)}\n\nJSON: ${jsonPath}\nHTML: ${htmlPath}\n`)
-  return result.ok ? 0 : 1
+  const results: BenchRunResult[] = []
+  const files: string[] = []
+  for (let round = 1; round <= options.rounds; round++) {
+    if (options.rounds > 1) log(`round ${round} of ${options.rounds}`)
+    const result = await runBenchmark({ n: options.n, quick: options.quick, imagesDir: options.imagesDir, image: { seed: options.seed }, chains, progress })
+    const { jsonPath, htmlPath } = await writeReports(result, options.outDir)
+    const heading = options.rounds > 1 ? `round ${round} of ${options.rounds}\n` : ''
+    process.stdout.write(`\n${heading}${formatTable(result)}\n\nJSON: ${jsonPath}\nHTML: ${htmlPath}\n`)
+    results.push(result)
+    files.push(jsonPath)
+  }
+  const summary = summarizeRounds(results, files)
+  process.stdout.write(`\n${formatRounds(summary)}\n`)
+  if (options.rounds > 1) process.stdout.write(`\nrounds JSON: ${await writeRoundsSummary(summary, results[0]!.startedAt, options.outDir)}\n`)
+  return results.every((r) => r.ok) ? 0 : 1
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

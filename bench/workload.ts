@@ -16,6 +16,7 @@ import { DEFAULT_IMAGE_OPTIONS, generateImages, type BenchImage, type ImageSetOp
 import { createHash } from 'node:crypto'
 import { hashFiles } from '../client/image-hash.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
+import { percentile } from './percentile.ts'
 
 /** The constants of the paper's walk-through, shared by every driver. */
 export const PAPER_SCENARIO = {
@@ -233,7 +234,7 @@ export const silentProgress: ProgressSink = {
 export function summarizeLatencies(values: readonly number[]): LatencySummary | undefined {
   if (values.length === 0) return undefined
   const s = [...values].sort((a, b) => a - b)
-  const q = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!
+  const q = (p: number): number => percentile(s, p)
   return {
     count: s.length,
     minMs: s[0]!,

@@ -20,6 +20,7 @@ import type { SignedTx } from '../../core/tx.ts'
 import type { FinalTxWatcher } from './final-tx-watcher.ts'
 import type { NodeBlockClocks } from './node-block-clocks.ts'
 import { readProcessUsage } from './process-usage.ts'
+import { percentile } from '../percentile.ts'
 
 export interface LoadSender {
   readonly builder: TxBuilder
@@ -84,11 +85,6 @@ export interface LoadSweepResult {
 
 const TICK_MS = 5
 const BATCH_MAX = 100
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
