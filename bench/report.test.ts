@@ -133,6 +133,8 @@ test('headline compares subjects with baselines and with the paper; HTML escapes
   const ratios = headlineRatios(result)
   const seq = ratios.find((r) => r.subject === 'memory' && r.reference === 'base' && r.step === 'record-sequential')
   assert.ok(seq && seq.speedup > 1, 'the subject ran on a faster clock')
+  const compared = ratios.filter((r) => r.subject === 'memory' && r.reference === 'base').map((r) => r.step)
+  assert.deepEqual([...compared].sort(), [...STEP_IDS].sort(), 'every timed step is in the headline')
   const paper = ratios.find((r) => r.subject === 'base' && r.reference === 'paper')
   assert.ok(paper)
   assert.equal(paper.referenceMs, 56830 * 2 / 100)
