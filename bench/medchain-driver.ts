@@ -369,8 +369,8 @@ class MedchainDriver implements ChainDriver {
         title: 'medchain under offered load (KV_PUT; final at the client\'s node, then on every node)',
         columns: ['offered tx/s', 'sent', 'refused', 'final tx/s', 'p50 ms', 'p95 ms', 'p99 ms', 'all nodes tx/s', 'all p50 ms', 'all p99 ms', 'not final', 'nodes CPU %'],
         rows: sweep.steps.map((s) => [
-          String(s.offered), String(s.sent), String(s.refused), s.sustainedTps.toFixed(0), f1(s.p50Ms), f1(s.p95Ms), f1(s.p99Ms),
-          s.everyNode ? s.everyNode.sustainedTps.toFixed(0) : '—', f1(s.everyNode?.p50Ms ?? Number.NaN), f1(s.everyNode?.p99Ms ?? Number.NaN),
+          String(s.offered), String(s.sent), String(s.refused), String(Math.floor(s.sustainedTps)), f1(s.p50Ms), f1(s.p95Ms), f1(s.p99Ms),
+          s.everyNode ? String(Math.floor(s.everyNode.sustainedTps)) : '—', f1(s.everyNode?.p50Ms ?? Number.NaN), f1(s.everyNode?.p99Ms ?? Number.NaN),
           String(s.unfinished + (s.everyNode?.notFinal ?? 0)),
           s.nodeCpuPercent.reduce((a, b) => a + b, 0).toFixed(0),
         ]),

@@ -213,9 +213,9 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     steps.push(result)
     const cpuTotal = result.nodeCpuPercent.reduce((a, b) => a + b, 0)
     o.progress(
-      `load ${rate} tx/s: ${result.sustainedTps.toFixed(0)} final tx/s sustained, latency p50 ${result.p50Ms.toFixed(1)} ms, ` +
+      `load ${rate} tx/s: ${Math.floor(result.sustainedTps)} final tx/s sustained, latency p50 ${result.p50Ms.toFixed(1)} ms, ` +
         `p95 ${result.p95Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, nodes ${cpuTotal.toFixed(0)} % CPU` +
-        (everyNode ? `; final on every node: ${everyNode.sustainedTps.toFixed(0)} tx/s, p50 ${everyNode.p50Ms.toFixed(1)} ms, p99 ${everyNode.p99Ms.toFixed(1)} ms` : '') +
+        (everyNode ? `; final on every node: ${Math.floor(everyNode.sustainedTps)} tx/s, p50 ${everyNode.p50Ms.toFixed(1)} ms, p99 ${everyNode.p99Ms.toFixed(1)} ms` : '') +
         `${refused ? `, ${refused} refused` : ''}${unfinished ? `, ${unfinished} not final` : ''}`,
     )
   }
