@@ -240,8 +240,9 @@ function niceMax(v: number): number {
 
 function fmtTick(v: number): string {
   if (v === 0) return '0'
-  if (Math.abs(v) >= 1000) return `${+(v / 1000).toFixed(1)}k`
-  if (Math.abs(v) >= 10) return v.toFixed(0)
+  // Ticks fall on quarters of a 1 / 2 / 2.5 / 5 step: 1,250 is 1.25k and 37.5 stays 37.5.
+  if (Math.abs(v) >= 1000) return `${+(v / 1000).toFixed(2)}k`
+  if (Math.abs(v) >= 10) return `${+v.toFixed(1)}`
   return +v.toFixed(2) + ''
 }
 
@@ -374,22 +375,9 @@ export function renderHtml(result: BenchRunResult): string {
   }
   const driverTables = result.chains
     .flatMap((c) => c.tables ?? [])
-    .map((t) => [
-      `<h3>${escapeHtml(t.title)}</h3><table><thead><tr>`,
-      ...t.columns.map((h) => `<th>${escapeHtml(h)}</th>`),
-      '</tr></thead><tbody>',
-      ...t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c)}</td>`)).join('')}</tr>`),
-      '</tbody></table>',
-    ].join(''))
+    .map((t) => `<h3>${escapeHtml(t.title)}</h3>${htmlTable([[...t.columns], ...t.rows.map((r) => [...r])])}`)
     .join('')
-  const tableRows = stepTableRows(result)
-  const table = [
-    '<table><thead><tr>',
-    ...tableRows[0]!.map((h) => `<th>${escapeHtml(h)}</th>`),
-    '</tr></thead><tbody>',
-    ...tableRows.slice(1).map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c)}</td>`)).join('')}</tr>`),
-    '</tbody></table>',
-  ].join('')
+  const table = htmlTable(stepTableRows(result))
   const headline =
     ratios.length === 0
       ? '<p>No verified steps to compare.</p>'
@@ -402,17 +390,7 @@ export function renderHtml(result: BenchRunResult): string {
   const chainList = result.chains
     .map((c) => `<li><b>${escapeHtml(c.id)}</b> (${escapeHtml(c.role)}): ${escapeHtml(c.label)} — ${c.ok ? 'all checks passed' : `<span class="bad">FAILED: ${escapeHtml(c.error?.message ?? 'a step failed')}</span>`}</li>`)
     .join('')
-  const json = JSON.stringify(result).replace(/</g, '\\u003c')
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>medchain bench ${escapeHtml(result.startedAt)}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ccc;border-radius:6px;padding:8px 12px;min-width:180px}
-.big{font-size:26px;font-weight:bold}.small{font-size:12px;color:#555}.bad{color:#b00}
-.charts{display:flex;flex-wrap:wrap;gap:16px}
-</style></head><body>
-<h1>medchain benchmark</h1>
+  return htmlPage(`medchain bench ${result.startedAt}`, `<h1>medchain benchmark</h1>
 <p>${escapeHtml(`${result.startedAt} → ${result.finishedAt}; ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}, ${result.machine.platform}`)}</p>
 <p>${escapeHtml(`${im.count} generated chest-X-ray-like JPEGs, ${im.minWidth}–${im.maxWidth} × ${im.minHeight}–${im.maxHeight} px, mean ${(im.meanBytes / 1024).toFixed(0)} KB, total ${(im.totalBytes / 1e6).toFixed(1)} MB. Paper: ${result.paper.images} Kaggle chest X-rays on Ganache with ${result.paper.nodes} nodes (i7-7700HQ); its figures are scaled linearly to N.`)}</p>
 <ul>${chainList}</ul>
@@ -424,8 +402,34 @@ ${table}
 <div class="charts">${stepCharts.join('')}</div>
 <h2>Latency and load</h2>
 <div class="charts">${seriesCharts(result).join('')}</div>
-${driverTables}
-<script type="application/json" id="bench-result">${json}</script>
+${driverTables}`, { id: 'bench-result', value: result })
+}
+
+/** The header row, then body rows; body cells after the first column right-aligned. */
+export function htmlTable(rows: readonly (readonly string[])[]): string {
+  return [
+    '<table><thead><tr>',
+    ...rows[0]!.map((h) => `<th>${escapeHtml(h)}</th>`),
+    '</tr></thead><tbody>',
+    ...rows.slice(1).map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<td>${escapeHtml(c)}</td>` : `<td class="num">${escapeHtml(c)}</td>`)).join('')}</tr>`),
+    '</tbody></table>',
+  ].join('')
+}
+
+/** A self-contained report page; `data` is embedded as JSON in `<script id=…>` for tools. */
+export function htmlPage(title: string, body: string, data: { id: string; value: unknown }): string {
+  const json = JSON.stringify(data.value).replace(/</g, '\\u003c')
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ccc;border-radius:6px;padding:8px 12px;min-width:180px}
+.big{font-size:26px;font-weight:bold}.small{font-size:12px;color:#555}.bad{color:#b00}
+.charts{display:flex;flex-wrap:wrap;gap:16px}
+</style></head><body>
+${body}
+<script type="application/json" id="${escapeHtml(data.id)}">${json}</script>
 </body></html>
 `
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { formatRounds, summarizeRounds, type RoundsSummary } from './rounds.ts'
+import { formatRounds, renderRoundsHtml, summarizeRounds, type RoundsSummary } from './rounds.ts'
 import { PAPER_FIGURES, STEP_IDS, type BenchRunResult, type ChainRunResult, type Series, type StepId } from './workload.ts'
 import { LOAD_PLOTS, LOAD_SERIES } from './medchain/load-series.ts'
 
@@ -120,12 +120,25 @@ test('rounds: the text says which lines were won, which targets met, and never c
   assert.match(one, /1\/1/)
 })
 
+test('rounds: the HTML page has the three tables, a chart per line and the summary as JSON', () => {
+  const s = summarizeRounds(ROUNDS, ['<b>a.json</b>'])
+  const html = renderRoundsHtml(s)
+  assert.match(html, /^<!doctype html>/)
+  assert.equal((html.match(/<table>/g) ?? []).length, 3)
+  assert.equal((html.match(/<svg /g) ?? []).length, 7, 'hash and the six steps')
+  assert.ok(html.includes('&lt;b&gt;a.json&lt;/b&gt;') && !html.includes('<b>a.json</b>'), 'file names are escaped')
+  assert.match(html, /medchain did not beat every baseline on every line in every round/)
+  const json = /<script type="application\/json" id="bench-rounds">(.*)<\/script>/s.exec(html)?.[1]
+  assert.ok(json)
+  assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(s)))
+})
+
 test('rounds: nothing to summarise, or rounds that ran differently, is an error', () => {
   assert.throws(() => summarizeRounds([]), /no rounds/)
   assert.throws(() => summarizeRounds([ROUNDS[0]!, round(30, ROUNDS[0]!.chains, 50)]), /rounds differ/)
 })
 
-test('npm run bench -- --rounds 2 runs the workload twice and writes the rounds summary beside the reports', { timeout: 120_000 }, async () => {
+test('npm run bench -- --rounds 2 runs the workload twice and writes the rounds summary (JSON and HTML) beside the reports', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-rounds-'))
   try {
     const run = fileURLToPath(new URL('./run.ts', import.meta.url))
@@ -134,6 +147,9 @@ test('npm run bench -- --rounds 2 runs the workload twice and writes the rounds 
     assert.match(stdout, /round 2 of 2/)
     const path = /rounds JSON: (.+)\n/.exec(stdout)?.[1]
     assert.ok(path, stdout)
+    const htmlPath = /rounds HTML: (.+)\n/.exec(stdout)?.[1]
+    assert.ok(htmlPath, stdout)
+    assert.match(await readFile(htmlPath, 'utf8'), /<h1>medchain benchmark: 2 rounds<\/h1>/)
     const summary = JSON.parse(await readFile(path, 'utf8')) as RoundsSummary
     assert.equal(summary.schema, 'medchain-bench-rounds/v1')
     assert.equal(summary.rounds, 2)

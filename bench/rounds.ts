@@ -10,10 +10,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { STEP_IDS, STEP_LABELS, type BenchRunResult, type ChainRunResult, type StepId } from './workload.ts'
+import { STEP_IDS, STEP_LABELS, type BenchRunResult, type ChainRunResult, type Series, type StepId } from './workload.ts'
 import { LOAD_PLOTS, LOAD_SERIES } from './medchain/load-series.ts'
 import { percentile } from './percentile.ts'
-import { formatMs, formatRatio, renderGrid } from './report.ts'
+import { escapeHtml, formatMs, formatRatio, htmlPage, htmlTable, renderGrid, svgXY } from './report.ts'
 
 export type LineId = StepId | 'hash'
 export const LINE_IDS: readonly LineId[] = ['hash', ...STEP_IDS]
@@ -199,53 +199,91 @@ function timesRows(s: RoundsSummary): string[][] {
   return rows
 }
 
+function winsRows(s: RoundsSummary): string[][] {
+  const baselines = [...new Set(s.comparisons.map((c) => c.baseline))]
+  const rows: string[][] = [['line', ...baselines]]
+  for (const line of STEP_IDS) {
+    rows.push([
+      STEP_LABELS[line],
+      ...baselines.map((b) => {
+        const c = s.comparisons.find((x) => x.baseline === b && x.line === line)!
+        return c.rounds === 0 ? 'n/a' : `${c.wins}/${c.rounds}, ${formatRatio(c.medianSpeedup!)}`
+      }),
+    ])
+  }
+  return rows
+}
+
+function targetRows(s: RoundsSummary): string[][] {
+  const rows: string[][] = [['target', 'limit', 'per round', 'met']]
+  for (const t of s.targets) {
+    const unmeasured = t.values.filter((v) => v === null).length
+    rows.push([t.label, `${t.atMost ? '≤' : '≥'} ${cell(t.limit, t.unit)}`, t.values.map((v) => cell(v, t.unit)).join(' / '),
+      `${t.met}/${s.rounds}${unmeasured > 0 ? ` (${unmeasured} not measured)` : ''}`])
+  }
+  return rows
+}
+
+const winsTitle = (s: RoundsSummary): string =>
+  `${s.subject} faster than each baseline in how many rounds (median speedup = baseline time / ${s.subject} time):`
+const targetsTitle = (s: RoundsSummary): string => `issue 6's targets for ${s.subject} (per-100-record limits scaled to N=${s.n}):`
+const verdict = (s: RoundsSummary): string =>
+  s.comparisons.every((c) => c.rounds === s.rounds && c.wins === s.rounds)
+    ? `${s.subject} beat every baseline on every line in every round`
+    : `${s.subject} did not beat every baseline on every line in every round`
+
 /** The summary as terminal text: times per line, wins against each baseline, targets. */
 export function formatRounds(s: RoundsSummary): string {
   const out: string[] = []
-  const k = s.rounds
   // One round's times are the run's own table; several rounds get theirs side by side.
-  if (k > 1) {
-    out.push(`${k} rounds of N=${s.n}, chains ${s.chains.join(', ')} (median, then fastest–slowest):`)
+  if (s.rounds > 1) {
+    out.push(`${s.rounds} rounds of N=${s.n}, chains ${s.chains.join(', ')} (median, then fastest–slowest):`)
     out.push(renderGrid(timesRows(s)))
   }
   if (s.subject !== null && s.comparisons.length > 0) {
-    const baselines = [...new Set(s.comparisons.map((c) => c.baseline))]
     if (out.length > 0) out.push('')
-    out.push(`${s.subject} faster than each baseline in how many rounds (median speedup = baseline time / ${s.subject} time):`)
-    const rows: string[][] = [['line', ...baselines]]
-    for (const line of STEP_IDS) {
-      rows.push([
-        STEP_LABELS[line],
-        ...baselines.map((b) => {
-          const c = s.comparisons.find((x) => x.baseline === b && x.line === line)!
-          return c.rounds === 0 ? 'n/a' : `${c.wins}/${c.rounds}, ${formatRatio(c.medianSpeedup!)}`
-        }),
-      ])
-    }
-    const beatenEverywhere = s.comparisons.every((c) => c.rounds === k && c.wins === k)
-    out.push(renderGrid(rows))
-    out.push(beatenEverywhere
-      ? `${s.subject} beat every baseline on every line in every round`
-      : `${s.subject} did not beat every baseline on every line in every round`)
+    out.push(winsTitle(s))
+    out.push(renderGrid(winsRows(s)))
+    out.push(verdict(s))
   }
   if (s.targets.length > 0) {
     if (out.length > 0) out.push('')
-    out.push(`issue 6's targets for ${s.subject} (per-100-record limits scaled to N=${s.n}):`)
-    const rows: string[][] = [['target', 'limit', 'per round', 'met']]
-    for (const t of s.targets) {
-      const unmeasured = t.values.filter((v) => v === null).length
-      rows.push([t.label, `${t.atMost ? '≤' : '≥'} ${cell(t.limit, t.unit)}`, t.values.map((v) => cell(v, t.unit)).join(' / '),
-        `${t.met}/${k}${unmeasured > 0 ? ` (${unmeasured} not measured)` : ''}`])
-    }
-    out.push(renderGrid(rows))
+    out.push(targetsTitle(s))
+    out.push(renderGrid(targetRows(s)))
   }
   return out.join('\n')
 }
 
-/** Writes `bench-rounds-<first round's start>.json` into `outDir`; returns its path. */
-export async function writeRoundsSummary(s: RoundsSummary, startedAt: string, outDir: string): Promise<string> {
+/** A self-contained page: the three tables, and each line's time per round for every chain. */
+export function renderRoundsHtml(s: RoundsSummary): string {
+  const charts = LINE_IDS.map((line) => {
+    const chains = line === 'hash' ? s.chains.slice(0, 1) : s.chains // hashing is one step for all chains
+    const series: Series[] = chains.map((chain) => ({
+      plot: line, plotTitle: STEP_LABELS[line], kind: 'line', name: line === 'hash' ? 'every chain' : chain, xLabel: 'round', yLabel: 'ms',
+      points: s.lines.find((l) => l.line === line && l.chain === chain)!.valuesMs.flatMap((y, i) => (y === null ? [] : [{ x: i + 1, y }])),
+    }))
+    return svgXY(STEP_LABELS[line], series)
+  })
+  const files = (s.files ?? []).map((f) => `<li>${escapeHtml(f)}</li>`).join('')
+  const body = [
+    `<h1>medchain benchmark: ${s.rounds} rounds</h1>`,
+    `<p>${escapeHtml(`N=${s.n}, chains ${s.chains.join(', ')}, one after another in every round. Medians are nearest-rank (a measured value); wins count the rounds in which ${s.subject ?? 'the subject'} took less time than the baseline on that line.`)}</p>`,
+    '<h2>Times (median, then fastest–slowest)</h2>',
+    htmlTable(timesRows(s)),
+    ...(s.subject !== null && s.comparisons.length > 0 ? [`<h2>Rounds won</h2><p>${escapeHtml(winsTitle(s))}</p>`, htmlTable(winsRows(s)), `<p><b>${escapeHtml(verdict(s))}</b></p>`] : []),
+    ...(s.targets.length > 0 ? [`<h2>Targets</h2><p>${escapeHtml(targetsTitle(s))}</p>`, htmlTable(targetRows(s))] : []),
+    '<h2>Each round</h2>',
+    `<div class="charts">${charts.join('')}</div>`,
+    ...(files ? [`<p>Reports of the rounds:</p><ul>${files}</ul>`] : []),
+  ].join('\n')
+  return htmlPage(`medchain bench, ${s.rounds} rounds`, body, { id: 'bench-rounds', value: s })
+}
+
+/** Writes `bench-rounds-<first round's start>.json` and `.html` into `outDir`. */
+export async function writeRoundsSummary(s: RoundsSummary, startedAt: string, outDir: string): Promise<{ jsonPath: string; htmlPath: string }> {
   await mkdir(outDir, { recursive: true })
-  const path = join(outDir, `bench-rounds-${startedAt.replace(/[:.]/g, '-')}.json`)
-  await writeFile(path, JSON.stringify(s, null, 2) + '\n')
-  return path
+  const base = join(outDir, `bench-rounds-${startedAt.replace(/[:.]/g, '-')}`)
+  await writeFile(`${base}.json`, JSON.stringify(s, null, 2) + '\n')
+  await writeFile(`${base}.html`, renderRoundsHtml(s))
+  return { jsonPath: `${base}.json`, htmlPath: `${base}.html` }
 }

@@ -185,7 +185,10 @@ async function main(): Promise<number> {
   }
   const summary = summarizeRounds(results, files)
   process.stdout.write(`\n${formatRounds(summary)}\n`)
-  if (options.rounds > 1) process.stdout.write(`\nrounds JSON: ${await writeRoundsSummary(summary, results[0]!.startedAt, options.outDir)}\n`)
+  if (options.rounds > 1) {
+    const written = await writeRoundsSummary(summary, results[0]!.startedAt, options.outDir)
+    process.stdout.write(`\nrounds JSON: ${written.jsonPath}\nrounds HTML: ${written.htmlPath}\n`)
+  }
   return results.every((r) => r.ok) ? 0 : 1
 }
 
