@@ -18,7 +18,7 @@ import {
   type SubscriptionNotificationParams, type TxGetJson, type TxProofJson,
 } from '../core/rpc-wire.ts'
 import { toHex } from '../core/hex.ts'
-import { JsonHttpPoster, type HttpAnswer, type HttpPostError } from './json-http.ts'
+import { HttpPostError, JsonHttpPoster, type HttpAnswer } from './json-http.ts'
 
 export class RpcError extends Error {
   readonly code: number
@@ -135,7 +135,7 @@ export class RpcClient {
     try {
       answer = await this.#http.post(JSON.stringify(body), this.#timeoutMs)
     } catch (e) {
-      if ((e as HttpPostError).kind === 'timeout') {
+      if (e instanceof HttpPostError && e.kind === 'timeout') {
         throw clientError(RpcErrorCode.TIMEOUT, ClientRpcDataCode.TIMEOUT, `${what}: no answer within ${this.#timeoutMs} ms`)
       }
       throw clientError(RpcErrorCode.INTERNAL, ClientRpcDataCode.TRANSPORT_ERROR, `${what}: cannot reach ${this.#url}: ${(e as Error)?.message ?? e}`)

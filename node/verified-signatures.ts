@@ -13,8 +13,6 @@
  */
 import { verify, type SignatureVerifier } from '../core/keys.ts'
 
-export type { SignatureVerifier }
-
 export interface MemoizedVerifier {
   readonly verify: SignatureVerifier
   /** Records a signature this node just made with its own key (never anything from outside). */
