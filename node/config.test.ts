@@ -23,6 +23,9 @@ test('config: file < environment < flags; paths relative to the config file', as
     assert.equal(fromFile.traceFile, null, 'tracing is off by default')
     assert.equal(loadNodeConfig(['--config', file], { MEDCHAIN_TRACE_FILE: 'steps.trace' })!.traceFile, join(process.cwd(), 'steps.trace'))
     assert.equal(loadNodeConfig(['--config', file, '--trace-file', '/tmp/x.trace'], {})!.traceFile, '/tmp/x.trace')
+    assert.equal(fromFile.warmUp, true, 'the start-up self-test runs by default')
+    assert.equal(loadNodeConfig(['--config', file], { MEDCHAIN_WARM_UP: 'false' })!.warmUp, false)
+    assert.equal(loadNodeConfig(['--config', file, '--warm-up', 'true'], { MEDCHAIN_WARM_UP: 'false' })!.warmUp, true)
     assert.deepEqual(fromFlags.peers, [{ publicKey: `0x${'ab'.repeat(32)}`, host: '10.0.0.2', port: 26000 }])
   } finally {
     await dir.cleanup()
@@ -37,6 +40,8 @@ test('config: bad values are refused with BAD_CONFIG and a clear message', () =>
   bad(['--data-dir', 'd', '--genesis', 'g', '--rpc-port', '70000'], /port number/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--peer', 'nonsense'], /PUBLICKEY@HOST:PORT/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--log-level', 'loud'], /log level/)
+  bad(['--data-dir', 'd', '--genesis', 'g', '--warm-up', 'maybe'], /warm-up must be true or false/)
+  bad(['--data-dir', 'd', '--genesis', 'g', '--produce-on-txs', '1'], /produce-on-txs must be true or false/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--bogus'], /Unknown option/)
   bad(['--config', '/nonexistent/node.json'], /cannot read config file/)
 })

@@ -6,7 +6,7 @@
  *   { "dataDir": ".data/node0", "genesisFile": "genesis.json", "keyFile": "node0.key.json",
  *     "rpc": { "host": "127.0.0.1", "port": 8545 }, "p2p": { "host": "127.0.0.1", "port": 26000 },
  *     "peers": [{ "publicKey": "0x…", "host": "10.0.0.2", "port": 26000 }],
- *     "blockIntervalMs": 1000, "produceOnTxs": true, "logLevel": "info", "logFile": "node0.log" }
+ *     "blockIntervalMs": 1000, "produceOnTxs": true, "warmUp": true, "logLevel": "info", "logFile": "node0.log" }
  * Relative paths in a config file are resolved against the file's folder.
  */
 import { readFileSync } from 'node:fs'
@@ -36,6 +36,8 @@ export interface NodeConfig {
   readonly logFile: string | null
   /** Appends this node's consensus timeline here (diagnostics, `npm run bench:trace`); null: off. */
   readonly traceFile: string | null
+  /** Run the start-up self-test and warm-up (node/warm-up.ts) before starting. */
+  readonly warmUp: boolean
 }
 
 export const NODE_CONFIG_HELP = `medchain node: run one validator (or observer) node
@@ -56,6 +58,7 @@ Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake ca
   --peer KEY@HOST:PORT   a validator's address, overriding genesis (repeatable)
   --block-interval MS    longest time between blocks (default 1000)
   --produce-on-txs BOOL  make blocks as soon as txs wait (default true)
+  --warm-up BOOL         run the start-up self-test on a private chain first (default true)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (default info)
   --log-file FILE        write logs to FILE instead of stdout
   --trace-file FILE      append a timeline of consensus steps to FILE (diagnostics; multi-validator
@@ -90,7 +93,7 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       options: {
         config: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' }, genesis: { type: 'string' }, key: { type: 'string' },
         'rpc-host': { type: 'string' }, 'rpc-port': { type: 'string' }, 'rpc-rate-limit': { type: 'string' }, 'p2p-host': { type: 'string' }, 'p2p-port': { type: 'string' },
-        peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' },
+        peer: { type: 'string', multiple: true }, 'block-interval': { type: 'string' }, 'produce-on-txs': { type: 'string' }, 'warm-up': { type: 'string' },
         'log-level': { type: 'string' }, 'log-file': { type: 'string' }, 'trace-file': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -142,8 +145,9 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   ]
   const interval = Number(f['block-interval'] ?? env.MEDCHAIN_BLOCK_INTERVAL ?? fromFile('blockIntervalMs') ?? 1000)
   if (!Number.isInteger(interval) || interval < 1 || interval > 3_600_000) bad('block interval must be 1..3600000 ms')
-  const onTxsRaw = f['produce-on-txs'] ?? env.MEDCHAIN_PRODUCE_ON_TXS ?? fromFile('produceOnTxs') ?? true
-  const produceOnTxs = onTxsRaw === true || onTxsRaw === 'true' ? true : onTxsRaw === false || onTxsRaw === 'false' ? false : bad('produce-on-txs must be true or false')
+  const bool = (raw: unknown, name: string): boolean => (raw === true || raw === 'true' ? true : raw === false || raw === 'false' ? false : bad(`${name} must be true or false`))
+  const produceOnTxs = bool(f['produce-on-txs'] ?? env.MEDCHAIN_PRODUCE_ON_TXS ?? fromFile('produceOnTxs') ?? true, 'produce-on-txs')
+  const warmUp = bool(f['warm-up'] ?? env.MEDCHAIN_WARM_UP ?? fromFile('warmUp') ?? true, 'warm-up')
   const logLevel = String(f['log-level'] ?? env.MEDCHAIN_LOG_LEVEL ?? fromFile('logLevel') ?? 'info')
   if (!LOG_LEVELS.has(logLevel)) bad(`log level must be one of ${[...LOG_LEVELS].join(', ')}`)
   const logFile = pick(f['log-file'], 'MEDCHAIN_LOG_FILE', 'logFile')
@@ -163,5 +167,6 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     logLevel: logLevel as NodeConfig['logLevel'],
     logFile: logFile ? path(logFile.v, logFile.rel) : null,
     traceFile: traceFile ? path(traceFile.v, traceFile.rel) : null,
+    warmUp,
   }
 }

@@ -12,6 +12,7 @@ export const NodeErrorCode = {
   INVALID_BLOCK: 'INVALID_BLOCK',
   NOT_VALIDATOR: 'NOT_VALIDATOR',
   STOPPED: 'STOPPED',
+  SELF_TEST_FAILED: 'SELF_TEST_FAILED',
 } as const
 export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode]
 

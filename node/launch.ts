@@ -13,6 +13,7 @@ import { createRpcServer } from './rpc/index.ts'
 import { createNodeRpcBackend } from './node-rpc-backend.ts'
 import type { FastifyBaseLogger } from 'fastify'
 import { createVmExecutor } from '../vm/index.ts'
+import { runWarmUp } from './warm-up.ts'
 import { PrivValidator, createEd25519Signer } from '../consensus/index.ts'
 import { bytesEqual, toHex, type KeyPair } from '../core/index.ts'
 import { BftRunner, RELAY_TOPICS } from './consensus-runner/bft-runner.ts'
@@ -68,6 +69,12 @@ function bftConsensus(config: NodeConfig, genesis: Genesis, key: KeyPair | null,
 export async function launchNode(config: NodeConfig, logger: Logger): Promise<MedchainNode> {
   const genesis = await loadGenesis(config.genesisFile)
   const validatorKey = config.keyFile ? await loadValidatorKey(config.keyFile) : null
+  if (config.warmUp) {
+    // Before the store opens and before any peer: a build that executes contracts differently
+    // stops here, and the first real txs run on code that has run once (node/warm-up.ts).
+    const warm = await runWarmUp({ executors: [createVmExecutor()], rpc: config.rpc !== null })
+    logger.info({ ms: +warm.ms.toFixed(1), blocks: warm.blocks, stateRoot: warm.stateRoot }, 'start-up self-test passed')
+  }
   const node = new MedchainNode({
     dataDir: config.dataDir,
     genesis,

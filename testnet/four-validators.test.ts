@@ -1,12 +1,14 @@
 /**
  * Four real validator processes over libp2p on loopback: txs commit, one validator is SIGKILLed
  * mid-run and the chain goes on, it restarts and catches up, and every node ends with the same
- * block hashes and state roots.
+ * block hashes and state roots. Every start ran the start-up self-test first.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { addressFromPublicKey, formatAddress, generateKeyPair } from '../core/index.ts'
 import { waitFor } from '../node/test-support/fixtures.ts'
+import { WARM_UP_STATE_ROOT } from '../node/warm-up.ts'
 import { kvPut, startCluster, waitForHeight } from './test-support/cluster.ts'
 
 test('4 validators: kill one, the chain goes on; restart it, it catches up; all agree', { timeout: 180_000 }, async () => {
@@ -46,6 +48,12 @@ test('4 validators: kill one, the chain goes on; restart it, it catches up; all 
     await waitFor(async () => (seen = await nonces()).every((n) => n === nonce), 'every node to hold the final nonce', 30_000).catch(() => {
       assert.deepEqual(seen, net.clients.map(() => nonce))
     })
+    // Each node passed the start-up self-test before it joined: the restarted one at both starts.
+    for (const n of net.layout.nodes) {
+      const passed = (await readFile(n.logFile, 'utf8')).split('\n').filter((l) => l.includes('"start-up self-test passed"')).map((l) => JSON.parse(l) as { stateRoot: string })
+      assert.equal(passed.length, n.index === 3 ? 2 : 1, `${n.name}'s log`)
+      for (const p of passed) assert.equal(p.stateRoot, WARM_UP_STATE_ROOT)
+    }
   } finally {
     await cluster.cleanup()
   }
