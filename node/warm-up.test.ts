@@ -48,6 +48,8 @@ test('warm-up: a build that executes differently is stopped with SELF_TEST_FAILE
       assert.deepEqual(await readdir(scratch.path), [])
     }
     await refused([], /deploy ended failed/)
+    await assert.rejects(runWarmUp({ executors: [createVmExecutor()], scratchParent: '/proc/no-such-folder' }), (e: unknown) =>
+      e instanceof NodeError && e.code === NodeErrorCode.SELF_TEST_FAILED && /cannot make its scratch folder/.test(e.message))
     await refused([vmWritingExtra('setXrayhash')], /state root 0x[0-9a-f]{64} at its checkpoint, expected 0x19fd/)
   } finally {
     await scratch.cleanup()
