@@ -1,11 +1,12 @@
 /**
  * contracts-dsl/: the TypeScript contract language. `compileContract` turns a contract source
- * into the VM's IR and ABI; the stock X-ray contract ships with its source and a cached build.
- * Imports core/ and vm/ (the IR and ABI formats) and `typescript`; nothing here runs contracts.
+ * into the VM's IR and ABI; the stock X-ray contract ships with its source and its build
+ * (stock-build.ts, which nodes import instead of this module). Imports core/ and vm/ (the IR and
+ * ABI formats) and `typescript`; nothing here runs contracts.
  */
-import { readFileSync } from 'node:fs'
 import type { CanonicalValue } from '../core/encoding.ts'
 import { compileContract, type CompiledContract } from './compiler.ts'
+import { XRAY_CONTRACT_FILE, xrayContractSource } from './stock-build.ts'
 
 export { compileContract } from './compiler.ts'
 export type { CompiledContract } from './compiler.ts'
@@ -13,10 +14,7 @@ export { CompileError, CompileErrorCode, isCompileError } from './errors.ts'
 export { decodeAbi, encodeAbi } from '../vm/abi.ts'
 export type { ContractAbi, AbiMethod, AbiEvent, AbiField, AbiType, AbiEnumMember, AbiScalarKind } from '../vm/abi.ts'
 
-export const XRAY_CONTRACT_FILE = 'xray.ts'
-
-/** The stock X-ray contract's source (contracts/xray.ts), as deployed and shown to auditors. */
-export const xrayContractSource: string = readFileSync(new URL('./contracts/xray.ts', import.meta.url), 'utf8')
+export { XRAY_CONTRACT_FILE, xrayContractSource, xrayStockBuild, type StockBuild } from './stock-build.ts'
 
 let xrayBuild: CompiledContract | null = null
 /** The X-ray contract, compiled once per process. */

@@ -32,7 +32,8 @@ import {
   ReceiptStatus, TxKind, addressFromPublicKey, createSignedTx, formatAddress, keyPairFromSecretKey, parseAddress, sha256, toHex, utf8,
   type CanonicalValue, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
-import { compileXrayContract, xrayContractSource } from '../contracts-dsl/index.ts'
+// The shipped build, not the compiler: it would load TypeScript into every node (stock-build.ts).
+import { xrayContractSource, xrayStockBuild } from '../contracts-dsl/stock-build.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 import { genesisFromJson } from './genesis.ts'
 import { MedchainNode } from './node.ts'
@@ -157,7 +158,7 @@ async function walkThroughWith(
     return receipts
   }
 
-  const compiled = compileXrayContract()
+  const compiled = xrayStockBuild()
   const deploy = host.tx(TxKind.DEPLOY, new Uint8Array(0), '', [compiled.ir, compiled.abiBytes, xrayContractSource, ['Ken', addressFromPublicKey(gov.key.publicKey), 25, 0, 1]], GAS.deploy)
   const [deployed] = await settle([deploy])
   const contractBytes = deployed!.contractAddress

@@ -1,0 +1,47 @@
+/**
+ * The stock X-ray contract as shipped: its source and its build (IR, ABI, code hash), read from
+ * `contracts/xray.build.json` without loading the compiler. Why: the compiler pulls in the
+ * TypeScript compiler (~0.6 s to load, ~0.1 s more to compile the contract, tens of MB), which a
+ * node has no other use for and which a production install (`npm ci --omit=dev`) does not have.
+ * The node's start-up self-test deploys this build. `stock-build.test.ts` checks that it equals a
+ * fresh compile of the source; `npm run contracts:build` rewrites it after a change of the
+ * contract or the compiler.
+ *
+ * Imports: node builtins, core/hex, vm/ir (the code hash). Not the compiler.
+ */
+import { readFileSync } from 'node:fs'
+import { bytesEqual, fromHex } from '../core/hex.ts'
+import { codeHashOf } from '../vm/ir.ts'
+
+export const XRAY_CONTRACT_FILE = 'xray.ts'
+export const XRAY_BUILD_FILE = new URL('./contracts/xray.build.json', import.meta.url)
+
+/** The stock X-ray contract's source (contracts/xray.ts), as deployed and shown to auditors. */
+export const xrayContractSource: string = readFileSync(new URL(`./contracts/${XRAY_CONTRACT_FILE}`, import.meta.url), 'utf8')
+
+export interface StockBuild {
+  readonly ir: Uint8Array
+  readonly abiBytes: Uint8Array
+  readonly codeHash: Uint8Array
+}
+
+/** What `contracts/xray.build.json` holds (hex with 0x). */
+export interface StockBuildJson {
+  readonly ir: string
+  readonly abi: string
+  readonly codeHash: string
+}
+
+let shipped: StockBuild | null = null
+/**
+ * The shipped build of the X-ray contract, read once per process.
+ * @throws Error when the file is missing or malformed, or its code hash is not its IR's
+ */
+export function xrayStockBuild(): StockBuild {
+  if (shipped) return shipped
+  const json = JSON.parse(readFileSync(XRAY_BUILD_FILE, 'utf8')) as StockBuildJson
+  const build = { ir: fromHex(json.ir, undefined, 'ir'), abiBytes: fromHex(json.abi, undefined, 'abi'), codeHash: fromHex(json.codeHash, 32, 'codeHash') }
+  if (!bytesEqual(codeHashOf(build.ir), build.codeHash)) throw new Error(`${XRAY_BUILD_FILE.pathname}: the code hash is not the IR's`)
+  shipped = build
+  return build
+}
