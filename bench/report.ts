@@ -108,7 +108,8 @@ export interface HeadlineRatio {
 /** Every timed step: a line left out of the headline would hide the lines medchain loses. */
 const COMPARED_STEPS: readonly StepId[] = ['record-sequential', 'record-pipelined', 'read-profile', 'read-all', 'revoke-refused', 'setup']
 
-function stepMs(c: ChainRunResult, step: StepId): number | undefined {
+/** A step's time, if the chain ran it and passed its checks. */
+export function stepMs(c: ChainRunResult, step: StepId): number | undefined {
   const s = c.steps.find((x) => x.id === step)
   return s && s.ok ? s.ms : undefined
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { STEP_IDS, STEP_LABELS, type BenchRunResult, type ChainRunResult, type Series, type StepId } from './workload.ts'
 import { LOAD_PLOTS, LOAD_SERIES } from './medchain/load-series.ts'
 import { percentile } from './percentile.ts'
-import { escapeHtml, formatMs, formatRatio, htmlPage, htmlTable, renderGrid, svgXY } from './report.ts'
+import { escapeHtml, formatMs, formatRatio, htmlPage, htmlTable, renderGrid, stepMs, svgXY } from './report.ts'
 
 export type LineId = StepId | 'hash'
 export const LINE_IDS: readonly LineId[] = ['hash', ...STEP_IDS]
@@ -82,15 +82,10 @@ const TARGETS: readonly { id: TargetId; label: string; unit: 'ms' | 'tx/s'; limi
 const sortedNumbers = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null).sort((a, b) => a - b)
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null)
 
-function stepMs(c: ChainRunResult | undefined, step: StepId): number | null {
-  const s = c?.steps.find((x) => x.id === step)
-  return s && s.ok ? s.ms : null
-}
-
 function lineMs(r: BenchRunResult, chain: string, line: LineId): number | null {
   const c = r.chains.find((x) => x.id === chain)
   if (!c) return null
-  return line === 'hash' ? r.hashing.ms : stepMs(c, line)
+  return line === 'hash' ? r.hashing.ms : stepMs(c, line) ?? null
 }
 
 function seriesPoints(c: ChainRunResult | undefined, plot: string, name: string): readonly { x: number; y: number }[] {
@@ -107,7 +102,7 @@ function targetValue(r: BenchRunResult, subject: string, id: TargetId): number |
     case 'record-sequential':
     case 'record-pipelined':
     case 'read-all':
-      return stepMs(c, id)
+      return stepMs(c, id) ?? null
     case 'sustained-tps': {
       // The highest sustained rate at any offered load: what the chain can carry.
       const ys = seriesPoints(c, LOAD_PLOTS.throughput, LOAD_SERIES.everyNodeTps).map((p) => p.y)

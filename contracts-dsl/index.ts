@@ -14,7 +14,7 @@ export { CompileError, CompileErrorCode, isCompileError } from './errors.ts'
 export { decodeAbi, encodeAbi } from '../vm/abi.ts'
 export type { ContractAbi, AbiMethod, AbiEvent, AbiField, AbiType, AbiEnumMember, AbiScalarKind } from '../vm/abi.ts'
 
-export { XRAY_CONTRACT_FILE, xrayContractSource, xrayStockBuild, type StockBuild } from './stock-build.ts'
+export { XRAY_CONTRACT_FILE, XrayRole, xrayContractSource, xrayStockBuild, type StockBuild } from './stock-build.ts'
 
 let xrayBuild: CompiledContract | null = null
 /** The X-ray contract, compiled once per process. */
@@ -31,5 +31,3 @@ export function deployTxArgs(compiled: CompiledContract, source: string, constru
   return [compiled.ir, compiled.abiBytes, source, [...constructorArgs]]
 }
 
-/** The X-ray roles as the contract's enum values (see contracts/xray.ts `Role`). */
-export const XrayRole = { None: 0, Doctor: 1, Host: 2, Patient: 3, Gov: 4 } as const

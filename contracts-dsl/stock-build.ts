@@ -1,5 +1,5 @@
 /**
- * The stock X-ray contract as shipped: its source and its build (IR, ABI, code hash), read from
+ * The stock X-ray contract as shipped: its source, its role values and its build (IR, ABI, code hash), read from
  * `contracts/xray.build.json` without loading the compiler. Why: the compiler pulls in the
  * TypeScript compiler (~0.6 s to load, ~0.1 s more to compile the contract, tens of MB), which a
  * node has no other use for and which a production install (`npm ci --omit=dev`) does not have.
@@ -15,6 +15,9 @@ import { codeHashOf } from '../vm/ir.ts'
 
 export const XRAY_CONTRACT_FILE = 'xray.ts'
 export const XRAY_BUILD_FILE = new URL('./contracts/xray.build.json', import.meta.url)
+
+/** The X-ray roles as the contract's enum values (see contracts/xray.ts `Role`). */
+export const XrayRole = { None: 0, Doctor: 1, Host: 2, Patient: 3, Gov: 4 } as const
 
 /** The stock X-ray contract's source (contracts/xray.ts), as deployed and shown to auditors. */
 export const xrayContractSource: string = readFileSync(new URL(`./contracts/${XRAY_CONTRACT_FILE}`, import.meta.url), 'utf8')

@@ -29,11 +29,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fromJsonValue, toJsonValue } from '../core/json-value.ts'
 import {
-  ReceiptStatus, TxKind, addressFromPublicKey, createSignedTx, formatAddress, keyPairFromSecretKey, parseAddress, sha256, toHex, utf8,
+  ReceiptStatus, TxKind, addressFromPublicKey, bytesEqual, createSignedTx, formatAddress, keyPairFromSecretKey, parseAddress, sha256, toHex, utf8,
   type CanonicalValue, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
 // The shipped build, not the compiler: it would load TypeScript into every node (stock-build.ts).
-import { xrayContractSource, xrayStockBuild } from '../contracts-dsl/stock-build.ts'
+import { XrayRole, xrayContractSource, xrayStockBuild } from '../contracts-dsl/stock-build.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 import { genesisFromJson } from './genesis.ts'
 import { MedchainNode } from './node.ts'
@@ -132,21 +132,19 @@ export async function runWarmUp(options: WarmUpOptions): Promise<WarmUpReport> {
 
 /** The paper's walk-through, every answer checked; returns the state root at the checkpoint. */
 async function walkThrough(node: MedchainNode, port: WarmUpPort): Promise<string> {
-  const host = new Account('host')
-  const gov = new Account('gov')
-  const doctor = new Account('doctor')
-  const patient = new Account('patient')
   const finals = new FinalWaiter(node)
   try {
-    return await walkThroughWith(port, finals, () => node.chain.store.getHead().stateRoot, host, gov, doctor, patient)
+    return await walkThroughWith(node, port, finals)
   } finally {
     finals.close()
   }
 }
 
-async function walkThroughWith(
-  port: WarmUpPort, finals: FinalWaiter, checkpoint: () => Uint8Array, host: Account, gov: Account, doctor: Account, patient: Account,
-): Promise<string> {
+async function walkThroughWith(node: MedchainNode, port: WarmUpPort, finals: FinalWaiter): Promise<string> {
+  const host = new Account('host')
+  const gov = new Account('gov')
+  const doctor = new Account('doctor')
+  const patient = new Account('patient')
   const settle = async (txs: readonly SignedTx[], expect: 'ok' | 'failed' = 'ok'): Promise<ReceiptView[]> => {
     // Registered before the send, so a block cannot be final unobserved.
     const waits = txs.map((tx) => finals.wait(tx))
@@ -170,7 +168,7 @@ async function walkThroughWith(
   // One block per tx up to the checkpoint: records hold their block's height and time, so the
   // known state root needs every block boundary fixed (a batch may land in one block or two).
   for (const tx of [
-    grant(doctor, 'Dr.Lee', 1), grant(host, 'host', 2), grant(patient, 'Ken', 3),
+    grant(doctor, 'Dr.Lee', XrayRole.Doctor), grant(host, 'host', XrayRole.Host), grant(patient, 'Ken', XrayRole.Patient),
     call(host, 'setBirthday', [birthday]), call(host, 'setContact', [utf8.encode('sealed contact')]),
   ]) await settle([tx])
 
@@ -178,7 +176,7 @@ async function walkThroughWith(
   const fingerprint = (text: string): string => toHex(sha256(utf8.encode(text))).slice(2)
   const hashes = Array.from({ length: 2 * RECORDS_EACH_WAY }, (_, i) => fingerprint(`warm-up image ${i}`))
   for (const h of hashes.slice(0, RECORDS_EACH_WAY)) await settle([call(doctor, 'setXrayhash', [PART, h])])
-  const stateRoot = toHex(checkpoint())
+  const stateRoot = toHex(node.chain.store.getHead().stateRoot)
   if (stateRoot !== WARM_UP_STATE_ROOT) fail(`the walk-through reached state root ${stateRoot} at its checkpoint, expected ${WARM_UP_STATE_ROOT}: this build executes contracts differently from the release`)
   // Then as a client pipelines: all sent in one batch, then waited.
   await settle(hashes.slice(RECORDS_EACH_WAY).map((h) => call(doctor, 'setXrayhash', [PART, h])))
@@ -190,7 +188,7 @@ async function walkThroughWith(
     if (!Array.isArray(record) || !record.includes(h) || !record.includes(PART)) fail(`getXrayhash(${i}) does not hold fingerprint ${h}`)
   }
   const profile = await port.call(contract, 'profile', [], patient.address)
-  if (!Array.isArray(profile) || profile[0] !== 'Ken' || !profile.some((v) => v instanceof Uint8Array && toHex(v) === toHex(birthday))) fail('profile() does not return what was written')
+  if (!Array.isArray(profile) || profile[0] !== 'Ken' || !profile.some((v) => v instanceof Uint8Array && bytesEqual(v, birthday))) fail('profile() does not return what was written')
 
   await settle([call(gov, 'removePermission', [addressFromPublicKey(doctor.key.publicKey)])])
   const [refused] = await settle([call(doctor, 'setXrayhash', [PART, fingerprint('warm-up refused')])], 'failed')
@@ -213,10 +211,11 @@ class FinalWaiter {
   constructor(node: MedchainNode) {
     this.#unlisten = node.chain.onFinalBlock((block, receipts) => {
       block.txs.forEach((tx, i) => {
-        const waiter = this.#waiting.get(toHex(tx.id))
+        const id = toHex(tx.id)
+        const waiter = this.#waiting.get(id)
         const r = receipts[i]
         if (!waiter || !r) return
-        this.#waiting.delete(toHex(tx.id))
+        this.#waiting.delete(id)
         clearTimeout(waiter.timer)
         waiter.settle({ status: r.status === ReceiptStatus.OK ? 'ok' : 'failed', errorCode: r.errorCode, errorMessage: r.errorMessage, contractAddress: r.contractAddress })
       })
@@ -256,7 +255,8 @@ function inProcessPort(node: MedchainNode): WarmUpPort {
 
 /**
  * The private node's own JSON-RPC server on 127.0.0.1, over node:http (the global fetch would
- * load undici into every node: ~30 MB more heap for a client the node never uses otherwise):
+ * load undici into every node; client/json-http.ts does the same POST, but node/ may not import
+ * client/, and core/ does no I/O):
  * txs go in as one `tx_send` batch, reads as `contract_call`.
  */
 async function rpcPort(node: MedchainNode): Promise<WarmUpPort> {
