@@ -8,23 +8,34 @@
  * `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses V8 reuses may be misnamed)
  * or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof --perf-prof-path=DIR"` and then
  * `perf inject --jit -i <file> -o <file>.jit` in DIR (the recording uses the monotonic clock,
- * which jitdump needs). Linux only (/proc).
+ * which jitdump needs). After the run it prints where the recorded CPU went: by thread kind, and
+ * the nodes' main threads by layer (bench/medchain/perf-split.ts). Linux only (/proc).
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createMedchainDriverFactory } from './medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
+import { formatPerfSplit, parsePerfScript, splitPerfSamples } from './medchain/perf-split.ts'
 
 const n = Number(process.argv[2] ?? 100)
 if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: npm run bench:seq-cpu [-- N]   (N >= 1, got ${process.argv[2]})`)
 
-/** CPU ms used so far by the benchmark's node processes (their command lines name the bench folder). */
+/** The benchmark's node processes: their command lines name the bench folder. */
+function nodePids(): number[] {
+  return readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('medchain-bench-')
+    } catch {
+      return false // the process ended meanwhile
+    }
+  }).map(Number)
+}
+
+/** CPU ms used so far by the benchmark's node processes. */
 function nodesCpuMs(): number {
   let ticks = 0
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
+  for (const pid of nodePids()) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('medchain-bench-')) continue
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
       ticks += Number(f[11]) + Number(f[12])
     } catch {
@@ -32,6 +43,17 @@ function nodesCpuMs(): number {
     }
   }
   return ticks * 10 // USER_HZ = 100
+}
+
+/** Prints where the recorded CPU went (perf script must name the nodes' frames: see the top). */
+function printPerfSplit(file: string, pids: ReadonlySet<number>): void {
+  const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,pid,tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 2 ** 30 })
+  if (script.status !== 0) {
+    console.error(`perf script failed (${script.status ?? script.signal}): ${script.stderr.slice(0, 300)}`)
+    return
+  }
+  console.log(`\nCPU during the warm run (${file}):\n`)
+  console.log(formatPerfSplit(splitPerfSamples(parsePerfScript(script.stdout.split('\n')), pids)))
 }
 
 const fingerprints = (tag: string): string[] => freshFingerprints(tag, n)
@@ -57,9 +79,11 @@ const driver = await createMedchainDriverFactory({ validators: 10, loadRates: []
 try {
   await step('setup', 0, () => driver.setup(PAPER_SCENARIO, () => {}))
   await step('sequential (cold)', n, () => driver.recordSequential(fingerprints('cold'), (d, t) => d % 25 === 0 && console.error(`  cold ${d}/${t}`)))
+  const warmPids = new Set(nodePids())
   await step('sequential (warm)', n, () => driver.recordSequential(fingerprints('warm'), (d, t) => d % 25 === 0 && console.error(`  warm ${d}/${t}`)), process.env.PERF)
   await step('pipelined', n, () => driver.recordPipelined(fingerprints('pipe'), () => {}))
   await step('read back all', 0, () => driver.readAll(() => {}))
+  if (process.env.PERF) printPerfSplit(process.env.PERF, warmPids)
 } finally {
   await driver.teardown()
 }
