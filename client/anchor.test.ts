@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AnchorJournal, anchorImages, type AnchorDeps, type FinalityResult } from './anchor.ts'
 import { isClientError } from './errors.ts'
+import { scratchDir } from './test-support/scratch-dir.ts'
 
 async function images(n: number, extra: Record<string, Buffer> = {}): Promise<{ dir: string; hashes: string[] }> {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'medchain-anchor-'))
+  const dir = await scratchDir('medchain-anchor-')
   const hashes: string[] = []
   for (let i = 0; i < n; i++) {
     const data = randomBytes(2000 + i)

@@ -2,15 +2,15 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isClientError } from './errors.ts'
 import { createLimiter, fingerprintOf, hashFile, hashFiles, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS, READ_AHEAD_FILES } from './image-hash.ts'
+import { scratchDir } from './test-support/scratch-dir.ts'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
 async function tree(): Promise<{ root: string; contents: Map<string, Buffer> }> {
-  const root = await fs.mkdtemp(join(tmpdir(), 'medchain-img-'))
+  const root = await scratchDir('medchain-img-')
   const contents = new Map<string, Buffer>()
   const put = async (rel: string, data: Buffer): Promise<void> => {
     const p = join(root, rel)

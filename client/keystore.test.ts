@@ -1,18 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toHex } from '../core/hex.ts'
 import { generateKeyPair, sign, verify } from '../core/keys.ts'
 import { isClientError } from './errors.ts'
 import { DEFAULT_SCRYPT, Keystore, resolveKeystoreDir } from './keystore.ts'
+import { scratchDir } from './test-support/scratch-dir.ts'
 
 // Tests use a low scrypt cost; the files record their own parameters.
 const FAST = { N: 2 ** 10, r: 8, p: 1 }
 
 async function tempStore(): Promise<Keystore> {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'medchain-keys-'))
+  const dir = await scratchDir('medchain-keys-')
   return new Keystore(join(dir, 'keys'), { scrypt: FAST })
 }
 
@@ -97,7 +97,7 @@ test('keystore directory: flag, then MEDCHAIN_KEYSTORE, then ~/.medchain/keys', 
 
 test('default scrypt parameters are the documented ones and round-trip', async () => {
   assert.deepEqual(DEFAULT_SCRYPT, { N: 32768, r: 8, p: 1 })
-  const dir = await fs.mkdtemp(join(tmpdir(), 'medchain-keys-'))
+  const dir = await scratchDir('medchain-keys-')
   const ks = new Keystore(dir)
   await ks.create('real', 'pw')
   const file = JSON.parse(await fs.readFile(join(dir, 'real.json'), 'utf8'))

@@ -3,17 +3,17 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { COMMANDS } from './commands/index.ts'
 import type { CliEnvironment } from './context.ts'
 import { runCli } from './run.ts'
 import { FakeChain } from './test-support/fake-chain.ts'
+import { scratchDir } from '../test-support/scratch-dir.ts'
 
 interface Run { code: number; stdout: string; stderr: string }
 
 async function setup() {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'medchain-cli-'))
+  const dir = await scratchDir('medchain-cli-')
   let chain: FakeChain | null = null
   const env: NodeJS.ProcessEnv = { MEDCHAIN_KEYSTORE: join(dir, 'keys'), MEDCHAIN_PASSPHRASE: 'pw' }
   const run = async (...argv: string[]): Promise<Run> => {
