@@ -48,8 +48,8 @@ function nodesCpuMs(): number {
 /** Prints where the recorded CPU went (perf script must name the nodes' frames: see the top). */
 function printPerfSplit(file: string, pids: ReadonlySet<number>): void {
   const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,pid,tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 2 ** 30 })
-  if (script.status !== 0) {
-    console.error(`perf script failed (${script.status ?? script.signal}): ${script.stderr.slice(0, 300)}`)
+  if (script.error || script.status !== 0) {
+    console.error(`perf script failed: ${script.error?.message ?? `exit ${script.status ?? script.signal}: ${script.stderr.slice(0, 300)}`}`)
     return
   }
   console.log(`\nCPU during the warm run (${file}):\n`)
@@ -72,6 +72,15 @@ async function step(label: string, records: number, run: () => Promise<unknown>,
   }
   const per = records > 0 ? `  ${(ms / records).toFixed(1).padStart(6)} ms and ${(cpu / records).toFixed(1).padStart(6)} ms node CPU per record` : ''
   console.log(`${label.padEnd(18)} ${ms.toFixed(1).padStart(9)} ms  node CPU ${String(cpu).padStart(6)} ms${per}`)
+}
+
+if (process.env.PERF) {
+  // Before the testnet starts: a missing perf would otherwise surface as a crash mid-run.
+  const probe = spawnSync('perf', ['--version'], { encoding: 'utf8' })
+  if (probe.error || probe.status !== 0) {
+    console.error(`PERF is set but perf does not run (${probe.error?.message ?? `exit ${probe.status}`}): install it (Debian: linux-perf) or unset PERF`)
+    process.exit(2)
+  }
 }
 
 console.error(`starting a 10-validator testnet (untimed)…`)
