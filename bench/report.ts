@@ -376,7 +376,7 @@ export function renderHtml(result: BenchRunResult): string {
   }
   const driverTables = result.chains
     .flatMap((c) => c.tables ?? [])
-    .map((t) => `<h3>${escapeHtml(t.title)}</h3>${htmlTable([[...t.columns], ...t.rows.map((r) => [...r])])}`)
+    .map((t) => `<h3>${escapeHtml(t.title)}</h3>${htmlTable([t.columns, ...t.rows])}`)
     .join('')
   const table = htmlTable(stepTableRows(result))
   const headline =

@@ -98,11 +98,10 @@ function targetValue(r: BenchRunResult, subject: string, id: TargetId): number |
   if (!c) return null
   switch (id) {
     case 'hash':
-      return r.hashing.ms
     case 'record-sequential':
     case 'record-pipelined':
     case 'read-all':
-      return stepMs(c, id) ?? null
+      return lineMs(r, subject, id)
     case 'sustained-tps': {
       // The highest sustained rate at any offered load: what the chain can carry.
       const ys = seriesPoints(c, LOAD_PLOTS.throughput, LOAD_SERIES.everyNodeTps).map((p) => p.y)

@@ -78,11 +78,13 @@ const keyOf = (name: string): KeyPair => keyPairFromSecretKey(sha256(utf8.encode
 /** Signs txs for one account with locally counted nonces. */
 class Account {
   readonly key: KeyPair
+  readonly addressBytes: Uint8Array
   readonly address: string
   #nonce = 0
   constructor(name: string) {
     this.key = keyOf(name)
-    this.address = formatAddress(addressFromPublicKey(this.key.publicKey))
+    this.addressBytes = addressFromPublicKey(this.key.publicKey)
+    this.address = formatAddress(this.addressBytes)
   }
   tx(kind: TxKind, target: Uint8Array, method: string, args: readonly CanonicalValue[], gasLimit: number): SignedTx {
     return createSignedTx({ chainId: WARM_UP_CHAIN_ID, kind, nonce: this.#nonce++, target, method, args: [...args], gasLimit }, this.key.secretKey, this.key.publicKey)
@@ -114,16 +116,19 @@ export async function runWarmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     production: { blockIntervalMs: NO_EMPTY_BLOCKS_MS, produceOnTxs: true, batchDelayMs: 0 },
   })
   let port: WarmUpPort | undefined
+  let finals: FinalWaiter | undefined
   try {
     await node.start()
     port = options.rpc === false ? inProcessPort(node) : await rpcPort(node)
-    const stateRoot = await walkThrough(node, port)
+    finals = new FinalWaiter(node)
+    const stateRoot = await walkThrough(node, port, finals)
     return { ms: performance.now() - started, blocks: node.chain.height, stateRoot }
   } catch (e) {
     if (e instanceof NodeError && e.code === NodeErrorCode.SELF_TEST_FAILED) throw e
     // Anything else (the private store, the RPC server) is still this test failing, not the real node.
     return fail((e as Error)?.message ?? String(e))
   } finally {
+    finals?.close()
     await port?.close().catch(() => undefined)
     await node.stop().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })
@@ -131,16 +136,7 @@ export async function runWarmUp(options: WarmUpOptions): Promise<WarmUpReport> {
 }
 
 /** The paper's walk-through, every answer checked; returns the state root at the checkpoint. */
-async function walkThrough(node: MedchainNode, port: WarmUpPort): Promise<string> {
-  const finals = new FinalWaiter(node)
-  try {
-    return await walkThroughWith(node, port, finals)
-  } finally {
-    finals.close()
-  }
-}
-
-async function walkThroughWith(node: MedchainNode, port: WarmUpPort, finals: FinalWaiter): Promise<string> {
+async function walkThrough(node: MedchainNode, port: WarmUpPort, finals: FinalWaiter): Promise<string> {
   const host = new Account('host')
   const gov = new Account('gov')
   const doctor = new Account('doctor')
@@ -157,13 +153,13 @@ async function walkThroughWith(node: MedchainNode, port: WarmUpPort, finals: Fin
   }
 
   const compiled = xrayStockBuild()
-  const deploy = host.tx(TxKind.DEPLOY, new Uint8Array(0), '', [compiled.ir, compiled.abiBytes, xrayContractSource, ['Ken', addressFromPublicKey(gov.key.publicKey), 25, 0, 1]], GAS.deploy)
+  const deploy = host.tx(TxKind.DEPLOY, new Uint8Array(0), '', [compiled.ir, compiled.abiBytes, xrayContractSource, ['Ken', gov.addressBytes, 25, 0, 1]], GAS.deploy)
   const [deployed] = await settle([deploy])
   const contractBytes = deployed!.contractAddress
   if (contractBytes.length === 0) fail('the deploy receipt names no contract')
   const contract = formatAddress(contractBytes)
   const call = (from: Account, method: string, args: readonly CanonicalValue[]): SignedTx => from.tx(TxKind.CALL, contractBytes, method, args, GAS.call)
-  const grant = (who: Account, name: string, role: number): SignedTx => call(gov, 'setPermission', [addressFromPublicKey(who.key.publicKey), name, role, true])
+  const grant = (who: Account, name: string, role: number): SignedTx => call(gov, 'setPermission', [who.addressBytes, name, role, true])
   const birthday = utf8.encode('sealed birthday')
   // One block per tx up to the checkpoint: records hold their block's height and time, so the
   // known state root needs every block boundary fixed (a batch may land in one block or two).
@@ -190,7 +186,7 @@ async function walkThroughWith(node: MedchainNode, port: WarmUpPort, finals: Fin
   const profile = await port.call(contract, 'profile', [], patient.address)
   if (!Array.isArray(profile) || profile[0] !== 'Ken' || !profile.some((v) => v instanceof Uint8Array && bytesEqual(v, birthday))) fail('profile() does not return what was written')
 
-  await settle([call(gov, 'removePermission', [addressFromPublicKey(doctor.key.publicKey)])])
+  await settle([call(gov, 'removePermission', [doctor.addressBytes])])
   const [refused] = await settle([call(doctor, 'setXrayhash', [PART, fingerprint('warm-up refused')])], 'failed')
   if (refused!.errorCode !== 'REQUIRE_FAILED') fail(`the revoked doctor's write failed with ${refused!.errorCode}, expected REQUIRE_FAILED`)
   if ((await port.call(contract, 'getXrayhashCount', [], patient.address)) !== hashes.length) fail('the refused write changed the record count')
