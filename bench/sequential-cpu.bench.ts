@@ -11,8 +11,10 @@
  * which jitdump needs). After the run it prints where the recorded CPU went: by thread kind, and
  * the nodes' main threads by layer (bench/medchain/perf-split.ts). Linux only (/proc).
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { spawn, spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createMedchainDriverFactory } from './medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
 import { formatPerfSplit, parsePerfScript, splitPerfSamples } from './medchain/perf-split.ts'
@@ -54,6 +56,20 @@ function printPerfSplit(file: string, pids: ReadonlySet<number>): void {
   }
   console.log(`\nCPU during the warm run (${file}):\n`)
   console.log(formatPerfSplit(splitPerfSamples(parsePerfScript(script.stdout.split('\n')), pids)))
+  // Kept, since `perf report -i <file>` needs them to name JIT frames; but they are large.
+  const maps = [...pids].map((pid) => `/tmp/perf-${pid}.map`).filter((m) => fileSize(m) > 0)
+  if (maps.length > 0) {
+    const mb = maps.reduce((sum, m) => sum + fileSize(m), 0) / 2 ** 20
+    console.error(`the nodes' JIT maps stay for perf report: ${maps.length} files, ${mb.toFixed(1)} MB in all (rm /tmp/perf-{${[...pids].join(',')}}.map when done)`)
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
 }
 
 const fingerprints = (tag: string): string[] => freshFingerprints(tag, n)
@@ -81,6 +97,15 @@ if (process.env.PERF) {
     console.error(`PERF is set but perf does not run (${probe.error?.message ?? `exit ${probe.status}`}): install it (Debian: linux-perf) or unset PERF`)
     process.exit(2)
   }
+}
+
+// V8 flags that name JIT frames for perf (--perf-basic-prof, --perf-prof) also write an isolate
+// log into the current folder, ten of them per run. perf does not read them: they go to a
+// folder of their own, removed at the end (unless the caller chose a --logfile).
+const v8LogDir = process.env.PERF && !/(^|\s)--logfile[=\s]/.test(process.env.MEDCHAIN_NODE_ARGS ?? '') ? mkdtempSync(join(tmpdir(), 'medchain-v8-log-')) : undefined
+if (v8LogDir) {
+  process.env.MEDCHAIN_NODE_ARGS = `${process.env.MEDCHAIN_NODE_ARGS ?? ''} --logfile=${join(v8LogDir, 'v8.log')}`.trim()
+  process.on('exit', () => rmSync(v8LogDir, { recursive: true, force: true }))
 }
 
 console.error(`starting a 10-validator testnet (untimed)…`)
