@@ -1,9 +1,10 @@
 /**
  * A full collection of the benchmark process's own heap, run (untimed) before each round's first
  * timed step, so that a round does not pay for garbage the rounds before it left: with
- * `--rounds`, the third round's hashing took 53.1–70.8 ms against 29.5–33.2 ms in the other
- * rounds, with a Mark-Compact of the bench's heap (53.2 → 41.1 MB, left by two rounds of drivers
- * and reports) inside the step (`node --trace-gc`). Once per round, not before every step: each
+ * `--rounds`, the third round's hashing took 70.8 ms (all chains) and 53.1 ms (`--chains memory`)
+ * against 29.5–33.2 ms in the other rounds; in the latter `node --trace-gc` showed a
+ * Mark-Compact of the bench's heap (53.2 → 41.1 MB, left by two rounds of drivers and reports)
+ * inside the step. Once per round, not before every step: each
  * forced collection ages the code not run since, and V8 drops the bytecode of old functions, so
  * collecting before every step would make later steps compile again.
  *
