@@ -92,36 +92,6 @@ test('runner with an in-memory driver writes well-formed JSON and HTML reports',
   }
 })
 
-test('beforeTimedSteps runs once, after the images are ready and before the hashing is timed', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-gc-'))
-  const events: string[] = []
-  const progress: ProgressSink = { stepStart: (c, s) => events.push(`start ${c} ${s}`), stepProgress: () => {}, stepEnd: (c, s) => events.push(`end ${c} ${s}`), note: () => {} }
-  let t = 0
-  const now = (): number => ++t
-  try {
-    const result = await runBenchmark({
-      n: 2,
-      quick: true,
-      imagesDir: join(dir, 'images'),
-      image: small,
-      chains: [{ id: 'memory', factory: async () => createMemoryDriver({ now }) }],
-      progress,
-      now,
-      // A collection that took a second would show in the hashing if it were timed.
-      beforeTimedSteps: () => {
-        t += 1000
-        events.push('before')
-      },
-    })
-    assert.equal(result.ok, true, JSON.stringify(result.chains[0]?.error))
-    assert.deepEqual(events.slice(0, 4), ['start images generate', 'end images generate', 'before', 'start images hash'])
-    assert.equal(events.filter((e) => e === 'before').length, 1)
-    assert.ok(result.hashing.ms < 1000, `hashing ${result.hashing.ms}`)
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-})
-
 test('runner fails a chain that returns wrong records or lets the revoked doctor write', async () => {
   const hashes = ['a', 'b', 'c'].map((c) => c.repeat(64))
   const dropped = await runChain(async () => createMemoryDriver({ tamper: { dropLastRecord: true } }), 'memory', { hashes })

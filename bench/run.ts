@@ -12,7 +12,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { runBenchmark, type BenchRunResult, type ChainDriverFactory } from './workload.ts'
 import { formatRounds, summarizeRounds, writeRoundsSummary } from './rounds.ts'
-import { collectGarbage } from './collect-garbage.ts'
 import { createTerminalProgress, formatTable, writeReports } from './report.ts'
 import { createMemoryDriver } from './memory-driver.ts'
 import { DEFAULT_LOAD_RATES, QUICK_LOAD_RATES, createMedchainDriverFactory } from './medchain-driver.ts'
@@ -177,7 +176,7 @@ async function main(): Promise<number> {
   const files: string[] = []
   for (let round = 1; round <= options.rounds; round++) {
     if (options.rounds > 1) log(`round ${round} of ${options.rounds}`)
-    const result = await runBenchmark({ n: options.n, quick: options.quick, imagesDir: options.imagesDir, image: { seed: options.seed }, chains, progress, beforeTimedSteps: collectGarbage })
+    const result = await runBenchmark({ n: options.n, quick: options.quick, imagesDir: options.imagesDir, image: { seed: options.seed }, chains, progress })
     const { jsonPath, htmlPath } = await writeReports(result, options.outDir)
     const heading = options.rounds > 1 ? `round ${round} of ${options.rounds}\n` : ''
     process.stdout.write(`\n${heading}${formatTable(result)}\n\nJSON: ${jsonPath}\nHTML: ${htmlPath}\n`)

@@ -456,12 +456,6 @@ export interface BenchRunOptions {
   readonly progress?: ProgressSink
   readonly now?: () => number
   readonly wallClock?: () => Date
-  /**
-   * Run (untimed) after the images are ready and before the first timed step, the hashing.
-   * `npm run bench` collects its own heap here (collect-garbage.ts), so every round starts as
-   * clean as the first.
-   */
-  readonly beforeTimedSteps?: () => void
 }
 
 /**
@@ -480,7 +474,6 @@ export async function runBenchmark(o: BenchRunOptions): Promise<BenchRunResult> 
   const set = await generateImages(imageOptions, (done, total) => progress.stepProgress('images', 'generate', done, total))
   const generateMs = now() - g0
   progress.stepEnd('images', 'generate', true, generateMs, set.generated ? `drew ${o.n} images into ${o.imagesDir}` : `reused ${o.n} cached images in ${o.imagesDir}`)
-  o.beforeTimedSteps?.()
   const hashing = await hashImages(set.images, progress, now)
   const chains: ChainRunResult[] = []
   for (const c of o.chains) chains.push(await runChain(c.factory, c.id, { hashes: hashing.hashes, progress, now }))
