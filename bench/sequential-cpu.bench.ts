@@ -60,7 +60,7 @@ function printPerfSplit(file: string, pids: ReadonlySet<number>): void {
   const maps = [...pids].map((pid) => `/tmp/perf-${pid}.map`).filter((m) => fileSize(m) > 0)
   if (maps.length > 0) {
     const mb = maps.reduce((sum, m) => sum + fileSize(m), 0) / 2 ** 20
-    console.error(`the nodes' JIT maps stay for perf report: ${maps.length} files, ${mb.toFixed(1)} MB in all (rm /tmp/perf-{${[...pids].join(',')}}.map when done)`)
+    console.error(`the nodes' JIT maps stay for perf report: ${maps.length} files, ${mb.toFixed(1)} MB in all; when done: rm ${maps.join(' ')}`)
   }
 }
 
