@@ -57,10 +57,10 @@ function printPerfSplit(file: string, pids: ReadonlySet<number>): void {
   console.log(`\nCPU during the warm run (${file}):\n`)
   console.log(formatPerfSplit(splitPerfSamples(parsePerfScript(script.stdout.split('\n')), pids)))
   // Kept, since `perf report -i <file>` needs them to name JIT frames; but they are large.
-  const maps = [...pids].map((pid) => `/tmp/perf-${pid}.map`).filter((m) => fileSize(m) > 0)
+  const maps = [...pids].map((pid) => ({ path: `/tmp/perf-${pid}.map`, bytes: fileSize(`/tmp/perf-${pid}.map`) })).filter((m) => m.bytes > 0)
   if (maps.length > 0) {
-    const mb = maps.reduce((sum, m) => sum + fileSize(m), 0) / 2 ** 20
-    console.error(`the nodes' JIT maps stay for perf report: ${maps.length} files, ${mb.toFixed(1)} MB in all; when done: rm ${maps.join(' ')}`)
+    const mb = maps.reduce((sum, m) => sum + m.bytes, 0) / 2 ** 20
+    console.error(`the nodes' JIT maps stay for perf report: ${maps.length} files, ${mb.toFixed(1)} MB in all; when done: rm ${maps.map((m) => m.path).join(' ')}`)
   }
 }
 

@@ -4,7 +4,6 @@
  * (stock-build.ts, which nodes import instead of this module). Imports core/ and vm/ (the IR and
  * ABI formats) and `typescript`; nothing here runs contracts.
  */
-import type { CanonicalValue } from '../core/encoding.ts'
 import { compileContract, type CompiledContract } from './compiler.ts'
 import { XRAY_CONTRACT_FILE, xrayContractSource } from './stock-build.ts'
 
@@ -14,20 +13,12 @@ export { CompileError, CompileErrorCode, isCompileError } from './errors.ts'
 export { decodeAbi, encodeAbi } from '../vm/abi.ts'
 export type { ContractAbi, AbiMethod, AbiEvent, AbiField, AbiType, AbiEnumMember, AbiScalarKind } from '../vm/abi.ts'
 
-export { XRAY_CONTRACT_FILE, XrayRole, xrayContractSource, xrayStockBuild, type StockBuild } from './stock-build.ts'
+export { XRAY_CONTRACT_FILE, XrayRole, deployTxArgs, xrayContractSource, xrayStockBuild, type StockBuild } from './stock-build.ts'
 
 let xrayBuild: CompiledContract | null = null
 /** The X-ray contract, compiled once per process. */
 export function compileXrayContract(): CompiledContract {
   xrayBuild ??= compileContract(xrayContractSource, XRAY_CONTRACT_FILE)
   return xrayBuild
-}
-
-/**
- * The args of a DEPLOY transaction: [ir, abi, source, constructorArgs].
- * For the X-ray contract: constructorArgs = [name, gov address (20 bytes), age, gender, bloodType].
- */
-export function deployTxArgs(compiled: CompiledContract, source: string, constructorArgs: readonly CanonicalValue[]): CanonicalValue[] {
-  return [compiled.ir, compiled.abiBytes, source, [...constructorArgs]]
 }
 

@@ -7,9 +7,10 @@
  * fresh compile of the source; `npm run contracts:build` rewrites it after a change of the
  * contract or the compiler.
  *
- * Imports: node builtins, core/hex, vm/ir (the code hash). Not the compiler.
+ * Imports: node builtins, core/hex and core/encoding's types, vm/ir (the code hash). Not the compiler.
  */
 import { readFileSync } from 'node:fs'
+import type { CanonicalValue } from '../core/encoding.ts'
 import { bytesEqual, fromHex } from '../core/hex.ts'
 import { codeHashOf } from '../vm/ir.ts'
 
@@ -47,4 +48,13 @@ export function xrayStockBuild(): StockBuild {
   if (!bytesEqual(codeHashOf(build.ir), build.codeHash)) throw new Error(`${XRAY_BUILD_FILE.pathname}: the code hash is not the IR's`)
   shipped = build
   return build
+}
+
+/**
+ * The args of a DEPLOY transaction: [ir, abi, source, constructorArgs], for a fresh compile or
+ * the shipped build alike. For the X-ray contract: constructorArgs = [name, gov address
+ * (20 bytes), age, gender, bloodType].
+ */
+export function deployTxArgs(build: { readonly ir: Uint8Array; readonly abiBytes: Uint8Array }, source: string, constructorArgs: readonly CanonicalValue[]): CanonicalValue[] {
+  return [build.ir, build.abiBytes, source, [...constructorArgs]]
 }

@@ -33,7 +33,7 @@ import {
   type CanonicalValue, type KeyPair, type SignedTx, type TxExecutor,
 } from '../core/index.ts'
 // The shipped build, not the compiler: it would load TypeScript into every node (stock-build.ts).
-import { XrayRole, xrayContractSource, xrayStockBuild } from '../contracts-dsl/stock-build.ts'
+import { XrayRole, deployTxArgs, xrayContractSource, xrayStockBuild } from '../contracts-dsl/stock-build.ts'
 import { NodeError, NodeErrorCode } from './errors.ts'
 import { genesisFromJson } from './genesis.ts'
 import { MedchainNode } from './node.ts'
@@ -152,8 +152,7 @@ async function walkThrough(node: MedchainNode, port: WarmUpPort, finals: FinalWa
     return receipts
   }
 
-  const compiled = xrayStockBuild()
-  const deploy = host.tx(TxKind.DEPLOY, new Uint8Array(0), '', [compiled.ir, compiled.abiBytes, xrayContractSource, ['Ken', gov.addressBytes, 25, 0, 1]], GAS.deploy)
+  const deploy = host.tx(TxKind.DEPLOY, new Uint8Array(0), '', deployTxArgs(xrayStockBuild(), xrayContractSource, ['Ken', gov.addressBytes, 25, 0, 1]), GAS.deploy)
   const [deployed] = await settle([deploy])
   const contractBytes = deployed!.contractAddress
   if (contractBytes.length === 0) fail('the deploy receipt names no contract')
