@@ -8,6 +8,8 @@
  *                            and the PrivValidator use), and .openssl: node:crypto, key imported once
  *   core.ed25519.sign.noble  @noble/curves sign of a 32-byte id, for comparison
  *   core.ed25519.verify      verify (libsodium first when sodium-native loads), and .openssl: OpenSSL alone
+ *   node.signature-memo.*    the node's memo of verified signatures (node/verified-signatures.ts) on
+ *                            vote-sized triples, Ed25519 stubbed out: remembering one, and a hit
  *   core.sha256d.200B        sha256d of a 200-byte message
  *   core.merkle.root.1000    merkleRoot over 1,000 tx ids
  *   core.store.commit.<n>tx  ChainStore.commitBlock (LevelDB) for blocks of n KV_PUT txs, each with a
@@ -22,11 +24,12 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   blockHash, createBlock, createCommit, createTxFromBytes, encodeTrusted, merkleRoot, nextStateRoot, okReceipt, sha256, sha256d,
-  createEd25519Signer, createOpenSslSigner, signNoble, signVote, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verify, verifyNoble, verifyOpenSsl, hasFastVerify, CoreError, CoreErrorCode, VoteType,
+  createEd25519Signer, createOpenSslSigner, signNoble, signVote, voteSignBytes, sortWrites, stateKey, txRootOf, utf8, validateTxStateless, verify, verifyNoble, verifyOpenSsl, hasFastVerify, CoreError, CoreErrorCode, VoteType,
   type Block, type BlockHeader, type SignedTx, type StateWrite,
 } from '../core/index.ts'
 import { kvPutTx, testKeyPair, testValidators, TEST_CHAIN_ID } from '../core/test-fixtures.ts'
 import { ChainStore } from '../node/store/chain-store.ts'
+import { createMemoizedVerifier } from '../node/verified-signatures.ts'
 
 interface Row { id: string; what: string; ops: number; unit: string; perSecond: number; extra?: Record<string, number> }
 const rows: Row[] = []
@@ -78,6 +81,16 @@ measure('core.tx.sign', 'createSignedTx (node:crypto, key per call)', 'tx', POOL
   })
   measure('core.ed25519.verify.openssl', 'verifyOpenSsl of a 32-byte id (node:crypto alone)', 'sig', signed.length, () => {
     for (const s of signed) if (!verifyOpenSsl(s.sig, s.id, pk)) throw new Error('bench signature refused')
+  })
+  // The node's memo in front of verify, on vote-sized sign bytes, with the Ed25519 check
+  // itself taken out (a stub that accepts), so the rows show the memo's own cost per call.
+  const votes = Array.from({ length: 10_000 }, (_, i) => ({ bytes: voteSignBytes(TEST_CHAIN_ID, VoteType.PRECOMMIT, i + 1, 0, sha256(utf8.encode(`b${i}`))), sig: new Uint8Array([...sha256(utf8.encode(`r${i}`)), ...sha256(utf8.encode(`s${i}`))]) }))
+  const memo = createMemoizedVerifier(() => true)
+  measure('node.signature-memo.remember', 'MemoizedVerifier, a triple not yet known (Ed25519 stubbed out)', 'call', votes.length, () => {
+    for (const v of votes) memo.verify(v.sig, v.bytes, pk)
+  })
+  measure('node.signature-memo.hit', 'MemoizedVerifier, a triple already verified', 'call', votes.length * 5, () => {
+    for (let k = 0; k < 5; k++) for (const v of votes) if (!memo.verify(v.sig, v.bytes, pk)) throw new Error('memo refused')
   })
 }
 

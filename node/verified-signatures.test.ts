@@ -53,3 +53,96 @@ test('a trusted own signature is accepted without a verification, and only for i
   assert.equal(m.verify(sig, new Uint8Array([7, 8]), k.publicKey), false)
   assert.equal(calls, 1)
 })
+
+/** An inner verifier that accepts what `accepted` holds (as hex triples) and counts its calls. */
+function fakeInner(): { inner: (s: Uint8Array, m: Uint8Array, k: Uint8Array) => boolean; accept: (s: Uint8Array, m: Uint8Array, k: Uint8Array) => void; calls: () => number } {
+  const accepted = new Set<string>()
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  let calls = 0
+  return {
+    inner: (s, m, k) => {
+      calls++
+      return accepted.has(`${hex(s)}/${hex(m)}/${hex(k)}`)
+    },
+    accept: (s, m, k) => void accepted.add(`${hex(s)}/${hex(m)}/${hex(k)}`),
+    calls: () => calls,
+  }
+}
+
+test('signatures that share their first bytes are told apart by their full bytes', () => {
+  const f = fakeInner()
+  const m = createMemoizedVerifier(f.inner)
+  const key = new Uint8Array(32).fill(5)
+  const msg = new Uint8Array([1])
+  // Same first 8 bytes (one bucket), different last byte.
+  const sigA = new Uint8Array(64).fill(0xab)
+  const sigB = sigA.slice()
+  sigB[63] = 0
+  f.accept(sigA, msg, key)
+  f.accept(sigB, msg, key)
+  assert.equal(m.verify(sigA, msg, key), true)
+  assert.equal(m.verify(sigB, msg, key), true)
+  assert.equal(f.calls(), 2)
+  assert.equal(m.verify(sigA, msg, key), true)
+  assert.equal(m.verify(sigB, msg, key), true)
+  assert.equal(f.calls(), 2)
+  // A third in the same bucket that the inner verifier refuses is refused, every time.
+  const sigC = sigA.slice()
+  sigC[40] = 1
+  assert.equal(m.verify(sigC, msg, key), false)
+  assert.equal(m.verify(sigC, msg, key), false)
+  assert.equal(f.calls(), 4)
+  // Length counts: a prefix of a remembered message or key is not a hit.
+  assert.equal(m.verify(sigA, new Uint8Array(0), key), false)
+  assert.equal(m.verify(sigA, msg, key.subarray(0, 31)), false)
+  assert.equal(m.stats().size, 2)
+})
+
+test('a caller reusing its buffers cannot turn a remembered success into another one', () => {
+  const f = fakeInner()
+  const m = createMemoizedVerifier(f.inner)
+  const sig = new Uint8Array(64).fill(1)
+  const key = new Uint8Array(32).fill(2)
+  const buffer = new Uint8Array([3, 3, 3])
+  f.accept(sig, buffer, key)
+  assert.equal(m.verify(sig, buffer, key), true)
+  buffer[0] = 9 // the same buffer now holds another message
+  assert.equal(m.verify(sig, buffer, key), false)
+  assert.equal(f.calls(), 2)
+  assert.equal(m.verify(sig, new Uint8Array([3, 3, 3]), key), true)
+  assert.equal(f.calls(), 2)
+})
+
+test('a crowded bucket keeps a bounded number of entries, and the size stays exact through evictions', () => {
+  const f = fakeInner()
+  const m = createMemoizedVerifier(f.inner, 3)
+  const key = new Uint8Array(32)
+  const msg = new Uint8Array([0])
+  const sigs = Array.from({ length: 7 }, (_, i) => {
+    const s = new Uint8Array(64).fill(0xcd)
+    s[63] = i // one bucket for all
+    f.accept(s, msg, key)
+    return s
+  })
+  for (const s of sigs) assert.equal(m.verify(s, msg, key), true)
+  assert.ok(m.stats().size <= 3, `size ${m.stats().size}`)
+  // Other buckets: filling the memo evicts the oldest bucket whole, and the size follows.
+  const others = Array.from({ length: 5 }, (_, i) => {
+    const s = new Uint8Array(64).fill(i + 1)
+    f.accept(s, msg, key)
+    return s
+  })
+  for (const s of others) assert.equal(m.verify(s, msg, key), true)
+  assert.equal(m.stats().size, 3)
+  const calls = f.calls()
+  // The three newest are remembered; the crowded bucket was evicted and is verified again.
+  for (const s of others.slice(2)) assert.equal(m.verify(s, msg, key), true)
+  assert.equal(f.calls(), calls)
+  assert.equal(m.verify(sigs[6]!, msg, key), true)
+  assert.equal(f.calls(), calls + 1)
+})
+
+test('a memo needs room for at least one signature', () => {
+  assert.throws(() => createMemoizedVerifier(verify, 0), RangeError)
+  assert.throws(() => createMemoizedVerifier(verify, 1.5), RangeError)
+})
