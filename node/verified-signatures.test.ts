@@ -146,3 +146,28 @@ test('a memo needs room for at least one signature', () => {
   assert.throws(() => createMemoizedVerifier(verify, 0), RangeError)
   assert.throws(() => createMemoizedVerifier(verify, 1.5), RangeError)
 })
+
+test('entries stay intact across the memo\'s slabs, for small and large messages alike', () => {
+  const f = fakeInner()
+  const m = createMemoizedVerifier(f.inner, 1_000)
+  const key = new Uint8Array(32).fill(7)
+  // ~600 KB of entries in all (many 64 KiB slabs), some messages larger than a slab's eighth.
+  const triples = Array.from({ length: 1_500 }, (_, i) => {
+    const sig = new Uint8Array(64)
+    new DataView(sig.buffer).setUint32(0, i * 2_654_435_761)
+    sig[63] = i & 0xff
+    const msg = new Uint8Array(i % 100 === 0 ? 20_000 : 50 + (i % 300)).fill(i & 0xff)
+    f.accept(sig, msg, key)
+    return { sig, msg }
+  })
+  for (const t of triples) assert.equal(m.verify(t.sig, t.msg, key), true)
+  assert.equal(m.stats().size, 1_000)
+  const calls = f.calls()
+  for (const t of triples.slice(500)) assert.equal(m.verify(t.sig, t.msg, key), true)
+  assert.equal(f.calls(), calls, 'the newest 1,000 are all remembered')
+  // Each remembered message is compared byte for byte: one changed byte is a miss.
+  const last = triples.at(-1)!
+  const changed = last.msg.slice()
+  changed[changed.length - 1]! ^= 1
+  assert.equal(m.verify(last.sig, changed, key), false)
+})
