@@ -185,10 +185,13 @@ try {
 // ---- report -------------------------------------------------------------------------------------
 const pad = (s: string, n: number): string => s.padEnd(n)
 console.log('')
-console.log(`${pad('id', 26)} ${pad('what', 62)} ${'per second'.padStart(14)}  extra`)
+// Column widths from the rows, so a longer id or description cannot shift the numbers.
+const idWidth = Math.max(2, ...rows.map((r) => r.id.length))
+const whatWidth = Math.max(4, ...rows.map((r) => r.what.length))
+console.log(`${pad('id', idWidth)} ${pad('what', whatWidth)} ${'per second'.padStart(14)}  extra`)
 for (const r of rows) {
   const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${fmt(v)}`).join(' ') : ''
-  console.log(`${pad(r.id, 26)} ${pad(r.what, 62)} ${`${fmt(r.perSecond)} ${r.unit}`.padStart(14)}  ${extra}`)
+  console.log(`${pad(r.id, idWidth)} ${pad(r.what, whatWidth)} ${`${fmt(r.perSecond)} ${r.unit}`.padStart(14)}  ${extra}`)
 }
 const result = {
   bench: 'core', at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown',
