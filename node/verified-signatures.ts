@@ -108,18 +108,18 @@ export function createMemoizedVerifier(inner: SignatureVerifier = verify, capaci
   let size = 0
   let hits = 0
   let misses = 0
-  const find = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean => {
-    for (let e = buckets.get(bucketKey(signature)); e; e = e.next) if (matches(e, signature, message, publicKey)) return true
+  const find = (key: number, signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean => {
+    for (let e = buckets.get(key); e; e = e.next) if (matches(e, signature, message, publicKey)) return true
     return false
   }
   const dropBucket = (key: number): void => {
     for (let e = buckets.get(key); e; e = e.next) size--
     buckets.delete(key)
   }
-  const remember = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void => {
-    const key = bucketKey(signature)
+  /** Adds a triple the caller has just looked up and not found. */
+  const insert = (key: number, signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): void => {
     let count = 0
-    for (let e = buckets.get(key); e; e = e.next, count++) if (matches(e, signature, message, publicKey)) return
+    for (let e = buckets.get(key); e; e = e.next) count++
     if (count >= MAX_ENTRIES_PER_BUCKET) dropBucket(key)
     while (size >= capacity) dropBucket(buckets.keys().next().value!)
     // A copy: the caller may reuse its buffers (a network read buffer) after this call.
@@ -129,17 +129,19 @@ export function createMemoizedVerifier(inner: SignatureVerifier = verify, capaci
   return {
     verify(signature, message, publicKey) {
       if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return inner(signature, message, publicKey)
-      if (find(signature, message, publicKey)) {
+      const key = bucketKey(signature)
+      if (find(key, signature, message, publicKey)) {
         hits++
         return true
       }
       misses++
       if (!inner(signature, message, publicKey)) return false
-      remember(signature, message, publicKey)
+      insert(key, signature, message, publicKey)
       return true
     },
     trust(signature, message, publicKey) {
-      remember(signature, message, publicKey)
+      const key = bucketKey(signature)
+      if (!find(key, signature, message, publicKey)) insert(key, signature, message, publicKey)
     },
     stats: () => ({ hits, misses, size }),
   }
