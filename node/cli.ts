@@ -1,6 +1,7 @@
 /**
  * `npm run node -- …`: runs one node in the foreground until SIGINT/SIGTERM, then stops cleanly;
  * started with an IPC channel (by the testnet), also once the process that started it is gone.
+ * `--config A --config B …` runs several nodes in this process (the testnet on few cores).
  * `npm run node -- keygen --key FILE` creates a validator key (0600) and prints its public key,
  * which the hospital sends to the consortium for genesis.json.
  * Configuration errors print one line and exit 2; a crash at start exits 1.
@@ -10,10 +11,12 @@ import './v8-tiering.ts'
 import { existsSync } from 'node:fs'
 import { generateKeyPair, toHex } from '../core/index.ts'
 import { saveValidatorKey } from './validator-key.ts'
-import { loadNodeConfig } from './config.ts'
+import { loadNodeConfigs, type NodeConfig } from './config.ts'
 import { NodeError } from './errors.ts'
 import { createLogger, launchNode } from './launch.ts'
 import { collectStartupGarbage } from './startup-gc.ts'
+import type { Logger } from './logger.ts'
+import type { MedchainNode } from './node.ts'
 
 async function keygen(args: string[]): Promise<number> {
   const at = args.indexOf('--key')
@@ -32,38 +35,70 @@ async function keygen(args: string[]): Promise<number> {
   return 0
 }
 
+/** A node this process runs, with its logger. */
+interface RunningNode {
+  readonly node: MedchainNode
+  readonly logger: Logger
+}
+
+/**
+ * Starts the nodes of `configs`. Several in one process run the start-up self-test once, before
+ * the first (it checks this build, which they share); the rest start together after it. If one
+ * fails to start, those already running are stopped and the first failure is thrown.
+ */
+async function launchAll(configs: readonly NodeConfig[]): Promise<RunningNode[]> {
+  const launch = async (config: NodeConfig): Promise<RunningNode> => {
+    const logger = createLogger(config, config.name)
+    try {
+      return { node: await launchNode(config, logger), logger }
+    } catch (e) {
+      // Among several nodes, say which one failed (the error keeps its type for the exit code).
+      if (configs.length > 1 && e instanceof Error) e.message = `${config.name}: ${e.message}`
+      throw e
+    }
+  }
+  const [first, ...rest] = configs
+  const running = [await launch({ ...first!, warmUp: configs.some((c) => c.warmUp) })]
+  const started = await Promise.allSettled(rest.map((c) => launch({ ...c, warmUp: false })))
+  for (const s of started) if (s.status === 'fulfilled') running.push(s.value)
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) {
+    await Promise.allSettled(running.map((r) => r.node.stop()))
+    throw failed.reason
+  }
+  return running
+}
+
 async function main(): Promise<number> {
   if (process.argv[2] === 'keygen') return keygen(process.argv.slice(3))
-  let config
+  let configs
   try {
-    config = loadNodeConfig(process.argv.slice(2))
+    configs = loadNodeConfigs(process.argv.slice(2))
   } catch (e) {
     process.stderr.write(`medchain node: ${(e as Error).message}\n`)
     return 2
   }
-  if (!config) return 0
-  const logger = createLogger(config, config.name)
-  let node
+  if (!configs) return 0
+  let nodes: RunningNode[]
   try {
-    node = await launchNode(config, logger)
+    nodes = await launchAll(configs)
   } catch (e) {
     process.stderr.write(`medchain node: ${(e as Error).message}\n`)
     return e instanceof NodeError ? 2 : 1
   }
-  logger.info({ height: node.chain.height }, 'node running')
+  for (const { node, logger } of nodes) logger.info({ height: node.chain.height, nodesInProcess: nodes.length }, 'node running')
   // Startup's garbage, collected before the first clients and blocks rather than among them.
   const gc = collectStartupGarbage()
-  if (gc) logger.info({ heapUsedMbBefore: +(gc.heapUsedBeforeBytes / 2 ** 20).toFixed(1), heapUsedMbAfter: +(gc.heapUsedAfterBytes / 2 ** 20).toFixed(1), ms: +gc.ms.toFixed(1) }, 'startup garbage collected')
+  if (gc) for (const { logger } of nodes) logger.info({ heapUsedMbBefore: +(gc.heapUsedBeforeBytes / 2 ** 20).toFixed(1), heapUsedMbAfter: +(gc.heapUsedAfterBytes / 2 ** 20).toFixed(1), ms: +gc.ms.toFixed(1) }, 'startup garbage collected')
   await new Promise<void>((resolveStop) => {
     let stopping = false
     const stop = (signal: string) => {
       if (stopping) return
       stopping = true
-      logger.info({ signal }, 'stopping')
-      node.stop().then(resolveStop, (e) => {
-        logger.error({ err: e }, 'error while stopping')
-        resolveStop()
-      })
+      Promise.all(nodes.map(({ node, logger }) => {
+        logger.info({ signal }, 'stopping')
+        return node.stop().catch((e) => logger.error({ err: e }, 'error while stopping'))
+      })).then(() => resolveStop())
     }
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadNodeConfig } from './config.ts'
+import { loadNodeConfig, loadNodeConfigs } from './config.ts'
 import { NodeErrorCode } from './errors.ts'
 import { tempDir } from './test-support/fixtures.ts'
 
@@ -44,4 +44,33 @@ test('config: bad values are refused with BAD_CONFIG and a clear message', () =>
   bad(['--data-dir', 'd', '--genesis', 'g', '--produce-on-txs', '1'], /produce-on-txs must be true or false/)
   bad(['--data-dir', 'd', '--genesis', 'g', '--bogus'], /Unknown option/)
   bad(['--config', '/nonexistent/node.json'], /cannot read config file/)
+})
+
+test('config: several --config files give several nodes; other flags and shared names, dirs or ports refused', async () => {
+  const dir = await tempDir()
+  try {
+    const file = async (name: string, body: Record<string, unknown>): Promise<string> => {
+      const path = join(dir.path, `${name}.json`)
+      await writeFile(path, JSON.stringify({ name, genesisFile: 'genesis.json', dataDir: name, ...body }))
+      return path
+    }
+    const a = await file('a', { rpc: { port: 9000 }, p2p: { port: 27000 } })
+    const b = await file('b', { rpc: { port: 9001 }, p2p: { port: 27001 } })
+    assert.deepEqual(loadNodeConfigs(['--config', a], {})!.map((c) => c.name), ['a'], 'one file: one node, as loadNodeConfig')
+    assert.deepEqual(loadNodeConfigs(['--config', a, '--rpc-port', '9100'], {})!.map((c) => c.rpc?.port), [9100], 'one file: flags still apply')
+    const both = loadNodeConfigs(['--config', a, `--config=${b}`], { MEDCHAIN_LOG_LEVEL: 'warn' })!
+    assert.deepEqual(both.map((c) => [c.name, c.dataDir, c.rpc?.port, c.p2p.port, c.logLevel]), [
+      ['a', join(dir.path, 'a'), 9000, 27000, 'warn'],
+      ['b', join(dir.path, 'b'), 9001, 27001, 'warn'],
+    ], 'each from its own file; the environment applies to all')
+    const refused = (argv: string[], message: RegExp) =>
+      assert.throws(() => loadNodeConfigs(argv, {}), (e: Error & { code?: string }) => e.code === NodeErrorCode.BAD_CONFIG && message.test(e.message))
+    refused(['--config', a, '--config', b, '--rpc-port', '9100'], /take no other flag/)
+    refused(['--config', a, '--config', a], /nodes a and a in one process share the name a/)
+    refused(['--config', a, '--config', await file('c', { dataDir: 'a', rpc: { port: 9002 }, p2p: { port: 27002 } })], /share the data directory/)
+    refused(['--config', a, '--config', await file('d', { rpc: { port: 9003 }, p2p: { port: 27000 } })], /share the p2p address 127\.0\.0\.1:27000/)
+    refused(['--config', a, '--config', await file('e', { rpc: { port: 9000 }, p2p: { port: 27004 } })], /share the RPC address/)
+  } finally {
+    await dir.cleanup()
+  }
 })

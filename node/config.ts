@@ -43,6 +43,7 @@ export interface NodeConfig {
 export const NODE_CONFIG_HELP = `medchain node: run one validator (or observer) node
 
 Usage: npm run node -- [--config FILE] [flags]
+       npm run node -- --config FILE --config FILE …   (several nodes in this process)
 
 Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake case too):
   --config FILE          JSON config file (see node/README.md)
@@ -64,6 +65,10 @@ Flags (override the config file; env MEDCHAIN_<NAME> with NAME in upper snake ca
   --trace-file FILE      append a timeline of consensus steps to FILE (diagnostics; multi-validator
                          chains; see npm run bench:trace)
   -h, --help             this help
+
+Several --config files and no other flag run several nodes in one process (a local testnet on
+a machine with fewer cores than nodes; see testnet/README.md). Each node keeps its own key, data
+directory, ports and log; the process stops them all together.
 `
 
 const bad = (m: string): never => {
@@ -169,4 +174,41 @@ export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     traceFile: traceFile ? path(traceFile.v, traceFile.rel) : null,
     warmUp,
   }
+}
+
+/**
+ * The configs of the nodes this process runs: one from `loadNodeConfig`, or several from
+ * `--config A --config B …` with no other flag (flags would be ambiguous across nodes; the files
+ * hold every setting, and the environment applies to all). Null when --help was asked for.
+ */
+export function loadNodeConfigs(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeConfig[] | null {
+  const files: string[] = []
+  let others = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--config' && i + 1 < argv.length) files.push(argv[++i]!)
+    else if (a.startsWith('--config=')) files.push(a.slice('--config='.length))
+    else others = true
+  }
+  if (files.length < 2) {
+    const config = loadNodeConfig(argv, env)
+    return config ? [config] : null
+  }
+  if (others) bad(`several --config files run several nodes in this process and take no other flag (put the settings in the files): ${argv.join(' ')}`)
+  const configs = files.map((f) => loadNodeConfig(['--config', f], env)!)
+  const twice = (what: string, key: (c: NodeConfig) => string | null): void => {
+    const seen = new Map<string, string>()
+    for (const c of configs) {
+      const k = key(c)
+      if (k === null) continue
+      const other = seen.get(k)
+      if (other !== undefined) bad(`nodes ${other} and ${c.name} in one process share ${what} ${k}`)
+      seen.set(k, c.name)
+    }
+  }
+  twice('the name', (c) => c.name)
+  twice('the data directory', (c) => c.dataDir)
+  twice('the p2p address', (c) => `${c.p2p.host}:${c.p2p.port}`)
+  twice('the RPC address', (c) => (c.rpc ? `${c.rpc.host}:${c.rpc.port}` : null))
+  return configs
 }

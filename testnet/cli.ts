@@ -1,7 +1,8 @@
 /**
  * `npm run testnet`: creates (or reuses) a local network of validators, starts one node process
- * each on loopback, waits until blocks are final on every node, prints the RPC URLs and demo
- * accounts, and stays in the foreground. Ctrl-C stops every node cleanly.
+ * each on loopback (or the nodes spread over `--processes N`), waits until blocks are final on
+ * every node, prints the RPC URLs and demo accounts, and stays in the foreground. Ctrl-C stops
+ * every node cleanly.
  */
 import { parseArgs } from 'node:util'
 import { DEFAULT_TESTNET_OPTIONS, type TestnetOptions } from './layout.ts'
@@ -18,6 +19,9 @@ Options:
   --data-dir DIR     where keys, genesis, data and logs live (default ${DEFAULT_TESTNET_OPTIONS.dir})
   --quorum MODE      bft (2n/3+1, default) or majority (n/2+1, the paper's rule)
   --block-interval MS longest time between blocks (default ${DEFAULT_TESTNET_OPTIONS.blockIntervalMs})
+  --processes N      OS processes to run the nodes in, node i in process i mod N (default: one
+                     per node). Fewer use this machine's cores better when nodes outnumber them
+                     (one V8 per process, not per node); a process stops its nodes together
   --fresh            delete the data directory and start a new chain
   -h, --help         this help
 `
@@ -28,7 +32,7 @@ function parseOptions(argv: string[]): TestnetOptions | null {
     options: {
       nodes: { type: 'string' }, 'base-port': { type: 'string' }, 'base-rpc-port': { type: 'string' },
       'data-dir': { type: 'string' }, quorum: { type: 'string' }, 'block-interval': { type: 'string' },
-      fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      processes: { type: 'string' }, fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   })
@@ -54,6 +58,7 @@ function parseOptions(argv: string[]): TestnetOptions | null {
     quorumMode: quorum,
     blockIntervalMs: int(values['block-interval'], DEFAULT_TESTNET_OPTIONS.blockIntervalMs, '--block-interval', 10, 60_000),
     fresh: values.fresh ?? false,
+    processes: int(values.processes, nodes, '--processes', 1, nodes),
   }
 }
 

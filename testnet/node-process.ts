@@ -1,5 +1,5 @@
 /**
- * One node as a child process: start, stop (SIGTERM, then SIGKILL after a grace period), kill
+ * One node (or several: see `configFiles`) as a child process: start, stop (SIGTERM, then SIGKILL after a grace period), kill
  * (SIGKILL, for fault tests) and restart. Output goes to the node's own log file; the process's
  * stderr is kept (bounded) to explain an early exit. A node stops by itself when the process that
  * started it is gone (IPC channel), so a crashed test or benchmark leaves no nodes behind.
@@ -46,7 +46,18 @@ export class NodeProcess {
   private stderrTail = ''
   private exitInfo: string | undefined
 
-  constructor(readonly name: string, private readonly configFile: string, private readonly options: NodeProcessOptions = {}) {}
+  /**
+   * `configFiles`: the nodes this process runs, one config file each (node/cli.ts runs several
+   * in one process when given several). `name` names the process in errors.
+   */
+  constructor(readonly name: string, private readonly configFiles: readonly string[], private readonly options: NodeProcessOptions = {}) {
+    if (configFiles.length === 0) throw new Error(`${name}: a node process needs at least one config file`)
+  }
+
+  /** How many nodes this process runs. */
+  get nodeCount(): number {
+    return this.configFiles.length
+  }
 
   /** OS process id while running (for CPU and memory readings from /proc), else undefined. */
   get pid(): number | undefined {
@@ -68,7 +79,7 @@ export class NodeProcess {
     this.stderrTail = ''
     // Flags from the environment come last, so they can override the pool size too.
     const nodeArgs = [...(this.options.v8PoolSize ? [`--v8-pool-size=${this.options.v8PoolSize}`] : []), ...(this.options.nodeArgs ?? nodeArgsFromEnv())]
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', NODE_CLI, '--config', this.configFile], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', NODE_CLI, ...this.configFiles.flatMap((f) => ['--config', f])], {
       // The IPC channel is the node's tie to this process: when this process dies, even by
       // SIGKILL or a crash that skips every cleanup, the channel closes and the node stops
       // itself (node/cli.ts) instead of running on as an orphan.

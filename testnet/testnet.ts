@@ -1,6 +1,7 @@
 /**
- * A running local testnet: layout on disk + one NodeProcess per validator. `startTestnet` is
- * what `npm run testnet` and the multi-process tests use.
+ * A running local testnet: layout on disk + the NodeProcesses that run its validators (one each
+ * by default; see TestnetOptions.processes). `startTestnet` is what `npm run testnet`, the
+ * multi-process tests and the benchmark use.
  */
 import { RpcClient } from '../client/rpc-client.ts'
 import { DEMO_PASSPHRASE, createOrLoadTestnet, type TestnetLayout, type TestnetOptions } from './layout.ts'
@@ -9,15 +10,29 @@ import { portFree } from './free-ports.ts'
 
 export interface RunningTestnet {
   readonly layout: TestnetLayout
+  /** The OS processes; with one per node (the default), processes[i] runs node i. */
   readonly processes: readonly NodeProcess[]
+  /** The process that runs node `index` (and whichever others share it). */
+  processOf(index: number): NodeProcess
   readonly clients: readonly RpcClient[]
   /** Heights of every node's latest final block (null for a node that does not answer). */
   heights(): Promise<(number | null)[]>
   stop(): Promise<void>
 }
 
-/** `processes`: how each node process is started (extra env, Node.js flags); see NodeProcessOptions. */
-export async function startTestnet(options: TestnetOptions, out: (line: string) => void = () => {}, processes: NodeProcessOptions = {}): Promise<RunningTestnet> {
+/**
+ * Which nodes each of `processes` OS processes runs: node i in process i mod `processes`, so
+ * consecutive proposers alternate between processes.
+ */
+export function assignNodesToProcesses<T>(nodes: readonly T[], processes: number = nodes.length): T[][] {
+  if (!Number.isInteger(processes) || processes < 1 || processes > nodes.length) throw new Error(`processes must be an integer 1..${nodes.length} (the node count), got ${processes}`)
+  const groups: T[][] = Array.from({ length: processes }, () => [])
+  nodes.forEach((n, i) => groups[i % processes]!.push(n))
+  return groups
+}
+
+/** `processOptions`: how each node process is started (extra env, Node.js flags); see NodeProcessOptions. */
+export async function startTestnet(options: TestnetOptions, out: (line: string) => void = () => {}, processOptions: NodeProcessOptions = {}): Promise<RunningTestnet> {
   const layout = await createOrLoadTestnet(options)
   out(`${layout.reused ? 'Reusing' : 'Created'} a ${layout.nodes.length}-validator testnet in ${layout.dir} (chain ${layout.genesis.chainId}, quorum ${layout.genesis.quorumMode}: ${layout.genesis.validatorSet.quorum} of ${layout.nodes.length})`)
   const busy: string[] = []
@@ -26,12 +41,19 @@ export async function startTestnet(options: TestnetOptions, out: (line: string) 
     if (!(await portFree(n.rpcPort))) busy.push(`${n.name} rpc ${n.rpcPort}`)
   }
   if (busy.length > 0) throw new Error(`ports in use: ${busy.join(', ')}. Is another testnet running? Stop it, or pick --base-port/--base-rpc-port`)
-  // The nodes share this machine's cores: each V8 gets an even share of worker threads.
-  const nodeProcesses = layout.nodes.map((n) => new NodeProcess(n.name, n.configFile, { v8PoolSize: v8PoolSizeFor(layout.nodes.length), ...processes }))
+  const groups = assignNodesToProcesses(layout.nodes, options.processes)
+  // The processes share this machine's cores: each V8 gets an even share of worker threads.
+  const nodeProcesses = groups.map((g) => new NodeProcess(g.map((n) => n.name).join('+'), g.map((n) => n.configFile), { v8PoolSize: v8PoolSizeFor(groups.length), ...processOptions }))
+  const processOfNode = layout.nodes.map((_, i) => nodeProcesses[i % groups.length]!)
   const clients = layout.nodes.map((n) => new RpcClient(n.rpcUrl, { timeoutMs: 2_000 }))
   for (const p of nodeProcesses) p.start()
   const running: RunningTestnet = {
     layout, processes: nodeProcesses, clients,
+    processOf(index) {
+      const p = processOfNode[index]
+      if (!p) throw new RangeError(`no node ${index} in a ${layout.nodes.length}-node testnet`)
+      return p
+    },
     heights: () => Promise.all(clients.map((c) => c.status().then((s) => s.height as number, () => null))),
     async stop() {
       await Promise.all(nodeProcesses.map((p) => p.stop()))
@@ -70,10 +92,11 @@ export async function runTestnet(options: TestnetOptions, io: { out: (line: stri
     process.once('SIGTERM', () => resolve('SIGTERM'))
   })
   try {
-    out(`Starting ${net.processes.length} nodes…`)
+    const nodes = net.layout.nodes.length
+    out(`Starting ${nodes} nodes${net.processes.length < nodes ? ` in ${net.processes.length} processes (node i in process i mod ${net.processes.length})` : ''}…`)
     const startHeight = Math.max(0, ...((await net.heights()).filter((h): h is number => h !== null)))
     await Promise.race([waitUntilFinal(net, startHeight, 120_000, out), stopOnSignal.then((s) => { throw new Error(`interrupted (${s})`) })])
-    out(`All ${net.processes.length} nodes have final blocks after ${Date.now() - started} ms.\n`)
+    out(`All ${nodes} nodes have final blocks after ${Date.now() - started} ms.\n`)
     out('  node     RPC URL                   p2p port  log')
     for (const n of net.layout.nodes) out(`  ${n.name.padEnd(8)} ${n.rpcUrl.padEnd(25)} ${String(n.p2pPort).padEnd(9)} ${n.logFile}`)
     out(`\nGenesis: ${net.layout.genesisFile}`)
@@ -84,7 +107,7 @@ export async function runTestnet(options: TestnetOptions, io: { out: (line: stri
     if (!io.untilSignal) return
     out('\nPress Ctrl-C to stop every node.')
     const signal = await stopOnSignal
-    out(`\n${signal}: stopping ${net.processes.length} nodes…`)
+    out(`\n${signal}: stopping ${nodes} nodes…`)
   } finally {
     await net.stop()
     out('All nodes stopped.')
