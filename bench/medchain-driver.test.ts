@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createMedchainDriverFactory } from './medchain-driver.ts'
+import { createMedchainDriverFactory, defaultBenchProcesses } from './medchain-driver.ts'
 import { runChain, type BenchRunResult } from './workload.ts'
 import { formatTable, renderHtml } from './report.ts'
 import { readProcessUsage, parseProcStatCpuMs, parseProcStatusKb } from './medchain/process-usage.ts'
@@ -15,17 +15,24 @@ test('process usage: /proc stat and status parse (command names with spaces and 
   if (process.platform === 'linux') assert.ok(readProcessUsage(process.pid)!.rssBytes > 0)
 })
 
-test('medchain driver: the paper walk-through on a real 4-validator testnet passes every check, with a 1-second load step', { timeout: 120_000 }, async () => {
+test('defaultBenchProcesses: one node process per core, never more than the validators', () => {
+  assert.equal(defaultBenchProcesses(10, 2), 2)
+  assert.equal(defaultBenchProcesses(4, 8), 4)
+  assert.equal(defaultBenchProcesses(1, 2), 1)
+  assert.equal(defaultBenchProcesses(10, 0), 1)
+})
+
+test('medchain driver: the paper walk-through on a real 4-validator testnet in 2 processes passes every check, with a 1-second load step', { timeout: 120_000 }, async () => {
   const hashes = ['xray-1', 'xray-2', 'xray-3'].map((s) => createHash('sha256').update(s).digest('hex'))
   const notes: string[] = []
-  const factory = createMedchainDriverFactory({ validators: 4, loadRates: [40], loadSecondsPerRate: 1, blockIntervalMs: 500 })
+  const factory = createMedchainDriverFactory({ validators: 4, processes: 2, loadRates: [40], loadSecondsPerRate: 1, blockIntervalMs: 500 })
   const chain = await runChain(factory, 'medchain', {
     hashes,
     progress: { stepStart() {}, stepProgress() {}, stepEnd() {}, note: (_c, m) => void notes.push(m) },
   })
   assert.equal(chain.ok, true, `${chain.error?.message ?? ''}\n${notes.join('\n')}`)
   assert.equal(chain.role, 'subject')
-  assert.match(chain.label, /4 BFT validators/)
+  assert.match(chain.label, /4 BFT validators \(quorum 3\), in 2 processes \(node i in process i mod 2\)/)
   assert.deepEqual(chain.steps.map((s) => [s.id, s.ok]), [
     ['setup', true], ['record-sequential', true], ['record-pipelined', true], ['read-profile', true], ['read-all', true], ['revoke-refused', true],
   ])
@@ -45,7 +52,9 @@ test('medchain driver: the paper walk-through on a real 4-validator testnet pass
   assert.ok(Number(column('all nodes tx/s')) > 0)
   // Final everywhere is not before final at the client's node (two sockets: allow their ordering a few ms).
   assert.ok(Number(column('all p50 ms')) >= Number(column('p50 ms')) - 5)
-  assert.equal(nodes?.rows.length, 4)
+  assert.deepEqual(nodes?.rows.map((r) => r[0]), ['node0+node2', 'node1+node3'])
+  const perNode = nodes!.columns.indexOf('RSS MB per node')
+  for (const r of nodes!.rows) assert.ok(Number(r[perNode]) > 0 && Number(r[perNode]) < Number(r[nodes!.columns.indexOf('RSS MB')]), r.join(' '))
   // The report shows the chain and its tables.
   const result = {
     schema: 'medchain-bench/v1', startedAt: 'a', finishedAt: 'b', options: { n: 3, quick: true, seed: 's', chains: ['medchain'] },
@@ -54,6 +63,6 @@ test('medchain driver: the paper walk-through on a real 4-validator testnet pass
     hashing: { images: 3, bytes: 3, ms: 1 }, paper: { images: 100, nodes: 10, hashMs: 685, uploadMs: 56_830 }, chains: [chain], ok: true,
   } satisfies BenchRunResult
   const table = formatTable(result)
-  assert.match(table, /medchain nodes during the load sweep/)
+  assert.match(table, /medchain node processes during the load sweep/)
   assert.match(renderHtml(result), /medchain under offered load/)
 })

@@ -1,6 +1,6 @@
 /**
  * The medchain side of the benchmark: the paper's walk-through on a fresh local BFT testnet of N
- * validator processes (default 10, as the paper's Ganache had 10 nodes), driven through the
+ * validators (default 10, as the paper's Ganache had 10 nodes), driven through the
  * client library exactly as a hospital would (RpcClient, TxBuilder with nonces from
  * account_getNonce, personal data sealed with client/personal-data.ts).
  *
@@ -10,6 +10,13 @@
  * the height, which is another node most of the time. The load sweep instead spreads its senders
  * over all nodes, one account per node, as many hospitals would.
  *
+ * The validators run in one OS process per core by default (`processes`; node i in process i mod
+ * P): on this machine's 2 cores, 10 processes each paid for their own V8 (compiling the same code
+ * ten times, ten heaps, ten sets of V8 threads) and the context switches between them, which a
+ * hospital's node, alone on its machine, does not. Each validator still has its own key, store,
+ * libp2p host (Noise over TCP on loopback), mempool, consensus state and JSON-RPC server.
+ * `processes: validators` runs one process per node, as `npm run testnet` does by default.
+ *
  * Finality is learned over one WebSocket subscription per client (bench/medchain/
  * final-tx-watcher.ts): a record is final the moment its `XrayRecorded` event arrives, which the
  * node only sends for final blocks, with no polling.
@@ -18,7 +25,7 @@
  * X-ray contract), testnet/ (starting the nodes), core/ (keys, hex).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChainDriver, ChainDriverFactory, PaperScenario, PatientProfile, ProgressFn, RecordOutcome, RefusalEvidence, ReportTable, Series, XrayRecord } from './workload.ts'
 import { BenchError, BenchErrorCode } from './errors.ts'
@@ -42,6 +49,8 @@ import { LOAD_PLOTS, LOAD_SERIES } from './medchain/load-series.ts'
 export interface MedchainBenchOptions {
   /** Validators in the testnet (the paper's Ganache had 10 nodes). */
   readonly validators: number
+  /** OS processes the validators run in (1..validators); default `defaultBenchProcesses`. */
+  readonly processes?: number
   /** Offered loads (tx/s) of the sweep in `extraSeries`; empty skips the sweep. */
   readonly loadRates?: readonly number[]
   /** Seconds of sending per offered load. */
@@ -52,6 +61,11 @@ export interface MedchainBenchOptions {
   readonly log?: (message: string) => void
   /** Extra environment for every node process (e.g. MEDCHAIN_TRACE_FILE for bench:trace). */
   readonly nodeEnv?: Readonly<Record<string, string>>
+}
+
+/** One node process per core, never more processes than validators. */
+export function defaultBenchProcesses(validators: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(validators, cores))
 }
 
 export const DEFAULT_LOAD_RATES: readonly number[] = [100, 250, 500, 1000, 2000]
@@ -84,6 +98,7 @@ export function createMedchainDriverFactory(options: MedchainBenchOptions): Chai
       const testnet: TestnetOptions = {
         ...DEFAULT_TESTNET_OPTIONS, nodes: n, dir: join(dir, 'net'), basePort: base, baseRpcPort: base + n, fresh: true,
         blockIntervalMs: options.blockIntervalMs ?? DEFAULT_TESTNET_OPTIONS.blockIntervalMs, chainId: CHAIN_ID,
+        processes: options.processes ?? defaultBenchProcesses(n),
       }
       net = await startTestnet(testnet, options.log, { env: { MEDCHAIN_RPC_RATE_LIMIT: String(BENCH_RPC_RATE_LIMIT), MEDCHAIN_LOG_LEVEL: 'warn', ...options.nodeEnv } })
       await waitUntilFinal(net, 0, 120_000, options.log)
@@ -120,7 +135,10 @@ class MedchainDriver implements ChainDriver {
     private readonly compiled: CompiledContract,
   ) {
     const g = net.layout.genesis
-    this.label = `medchain ${g.validatorSet.validators.length} BFT validators (quorum ${g.validatorSet.quorum}), one process each on 127.0.0.1; clients on node0`
+    const validators = g.validatorSet.validators.length
+    const processes = net.processes.length
+    const where = processes === validators ? 'one process each' : processes === 1 ? 'all in one process' : `in ${processes} processes (node i in process i mod ${processes})`
+    this.label = `medchain ${validators} BFT validators (quorum ${g.validatorSet.quorum}), ${where}, on 127.0.0.1; clients on node0`
   }
 
   static async create(net: RunningTestnet, dir: string, options: MedchainBenchOptions): Promise<MedchainDriver> {
@@ -332,7 +350,7 @@ class MedchainDriver implements ChainDriver {
       clocks = await NodeBlockClocks.open(senders.map((s) => s.client))
       this.#sweep = await runLoadSweep({
         rates, secondsPerRate: this.options.loadSecondsPerRate ?? 4, senders, watcher: this.watcher, clocks,
-        nodePids: () => this.net.processes.map((p) => p.pid), progress,
+        nodeProcessPids: () => this.net.processes.map((p) => p.pid), progress,
       })
     } finally {
       await clocks?.close()
@@ -355,7 +373,7 @@ class MedchainDriver implements ChainDriver {
       line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP50, (s) => s.p50Ms),
       line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP95, (s) => s.p95Ms),
       line(LOAD_PLOTS.latency, lat, 'latency (ms)', LOAD_SERIES.clientNodeP99, (s) => s.p99Ms),
-      line(LOAD_PLOTS.nodeCpu, 'CPU of all nodes together against offered load (% of one core)', 'CPU %', LOAD_SERIES.nodes, (s) => s.nodeCpuPercent.reduce((a, b) => a + b, 0)),
+      line(LOAD_PLOTS.nodeCpu, 'CPU of all nodes together against offered load (% of one core)', 'CPU %', LOAD_SERIES.nodes, (s) => s.nodeProcessCpuPercent.reduce((a, b) => a + b, 0)),
     ]
   }
 
@@ -372,13 +390,16 @@ class MedchainDriver implements ChainDriver {
           String(s.offered), String(s.sent), String(s.refused), String(Math.floor(s.sustainedTps)), f1(s.p50Ms), f1(s.p95Ms), f1(s.p99Ms),
           s.everyNode ? String(Math.floor(s.everyNode.sustainedTps)) : '—', f1(s.everyNode?.p50Ms ?? Number.NaN), f1(s.everyNode?.p99Ms ?? Number.NaN),
           String(s.unfinished + (s.everyNode?.notFinal ?? 0)),
-          s.nodeCpuPercent.reduce((a, b) => a + b, 0).toFixed(0),
+          s.nodeProcessCpuPercent.reduce((a, b) => a + b, 0).toFixed(0),
         ]),
       },
       {
-        title: `medchain nodes during the load sweep (${(sweep.wallMs / 1000).toFixed(1)} s; CPU % of one core)`,
-        columns: ['node', 'CPU s', 'CPU %', 'RSS MB', 'peak RSS MB'],
-        rows: sweep.nodes.map((n, i) => [this.net.layout.nodes[i]!.name, (n.cpuMs / 1000).toFixed(1), n.cpuPercent.toFixed(0), mb(n.rssBytes), mb(n.peakRssBytes)]),
+        title: `medchain node processes during the load sweep (${(sweep.wallMs / 1000).toFixed(1)} s; CPU % of one core; RSS per node is the process's RSS over its nodes)`,
+        columns: ['process (its nodes)', 'CPU s', 'CPU %', 'RSS MB', 'peak RSS MB', 'RSS MB per node'],
+        rows: sweep.nodeProcesses.map((p, i) => {
+          const proc = this.net.processes[i]!
+          return [proc.name, (p.cpuMs / 1000).toFixed(1), p.cpuPercent.toFixed(0), mb(p.rssBytes), mb(p.peakRssBytes), mb(p.rssBytes / proc.nodeCount)]
+        }),
       },
     ]
   }

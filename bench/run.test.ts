@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { DEFAULT_CHAINS, parseCliOptions, resolveChains } from './run.ts'
 import { isBenchError } from './errors.ts'
 
-test('command-line options: defaults, --quick, --n, --chains, --eth-client, --rounds', () => {
+test('command-line options: defaults, --quick, --n, --chains, --eth-client, --rounds, --processes', () => {
   const d = parseCliOptions([])
   assert.equal(d.n, 100)
   assert.deepEqual(d.chains, [...DEFAULT_CHAINS])
@@ -17,7 +17,10 @@ test('command-line options: defaults, --quick, --n, --chains, --eth-client, --ro
   assert.equal(o.ethClient, 'contract')
   assert.equal(d.rounds, 1)
   assert.equal(parseCliOptions(['--rounds', '5']).rounds, 5)
-  for (const bad of [['--rounds', '0'], ['--rounds', '1.5'], ['--n', '0'], ['--n'], ['--chains', 'nope'], ['--frob'], ['--eth-client', 'x'], ['--chains', ',']]) {
+  assert.equal(d.processes, undefined, "one node process per core unless asked (the driver's default)")
+  assert.equal(parseCliOptions(['--processes', '10']).processes, 10)
+  assert.equal(parseCliOptions(['--validators', '4', '--processes=4']).processes, 4)
+  for (const bad of [['--processes', '0'], ['--processes', '11'], ['--validators', '4', '--processes', '5'], ['--rounds', '0'], ['--rounds', '1.5'], ['--n', '0'], ['--n'], ['--chains', 'nope'], ['--frob'], ['--eth-client', 'x'], ['--chains', ',']]) {
     assert.throws(() => parseCliOptions(bad), (e: unknown) => isBenchError(e), bad.join(' '))
   }
 })

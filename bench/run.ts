@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [--quick] [--n N] [--chains ganache,hardhat,medchain,memory] [--out DIR]
- *                   [--images DIR] [--seed S] [--validators V] [--eth-client lean|contract] [--rounds K]`
+ *                   [--images DIR] [--seed S] [--validators V] [--processes P]
+ *                   [--eth-client lean|contract] [--rounds K]`
  *
  * The orchestrator: parses options, installs the Ethereum baselines on first use, runs the
  * paper's workload on each chosen chain in turn, prints the table and writes the JSON and HTML
@@ -33,6 +34,8 @@ export interface CliOptions {
   readonly imagesDir: string
   readonly seed: string
   readonly validators: number
+  /** OS processes medchain's validators run in; undefined: one per core (defaultBenchProcesses). */
+  readonly processes: number | undefined
   /** How the Ethereum baselines write (see bench/ethereum/ethereum-driver.ts). */
   readonly ethClient: 'lean' | 'contract'
   /** Whole benchmark runs, one after another, summarised together (rounds.ts). */
@@ -48,6 +51,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   let imagesDir = join(BENCH_DIR, '.cache', 'images')
   let seed = 'medchain-bench'
   let validators = 10
+  let processes: number | undefined
   let ethClient: 'lean' | 'contract' = 'lean'
   let rounds = 1
   const value = (i: number, flag: string): string => {
@@ -91,6 +95,9 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       case '--validators':
         validators = int(take(), '--validators', 1, 100)
         break
+      case '--processes':
+        processes = int(take(), '--processes', 1, 100)
+        break
       case '--eth-client': {
         const v = take()
         if (v !== 'lean' && v !== 'contract') throw new BenchError(BenchErrorCode.BAD_OPTION, `--eth-client must be lean or contract, got ${v}`)
@@ -110,7 +117,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     }
   }
   if (chains.length === 0) throw new BenchError(BenchErrorCode.BAD_OPTION, '--chains is empty')
-  return { n: n ?? (quick ? 20 : 100), quick, chains: chains as ChainId[], outDir, imagesDir, seed, validators, ethClient, rounds }
+  if (processes !== undefined && processes > validators) throw new BenchError(BenchErrorCode.BAD_OPTION, `--processes must be at most --validators (${validators}), got ${processes}`)
+  return { n: n ?? (quick ? 20 : 100), quick, chains: chains as ChainId[], outDir, imagesDir, seed, validators, processes, ethClient, rounds }
 }
 
 /** The shape bench/ethereum/index.ts exports; imported dynamically so the root tsc never reads ethers. */
@@ -135,6 +143,7 @@ export async function resolveChains(o: CliOptions, log: (m: string) => void): Pr
           id,
           factory: createMedchainDriverFactory({
             validators: o.validators,
+            ...(o.processes !== undefined ? { processes: o.processes } : {}),
             loadRates: o.quick ? QUICK_LOAD_RATES : DEFAULT_LOAD_RATES,
             loadSecondsPerRate: o.quick ? 1.5 : 4,
             log: (m) => log(m.trim()),

@@ -1,6 +1,6 @@
 /**
- * `npm run bench:seq-cpu [-- N]`: where a sequential record's time goes on the 10-validator
- * testnet. Runs setup, N records one at a time twice (the first run warms the nodes' JIT), N
+ * `npm run bench:seq-cpu [-- N [P]]`: where a sequential record's time goes on the 10-validator
+ * testnet (in P node processes; default one per core, as `npm run bench`). Runs setup, N records one at a time twice (the first run warms the nodes' JIT), N
  * pipelined and the read-back, and prints each step's wall time next to the CPU the node
  * processes used meanwhile (utime + stime from /proc, all nodes summed): CPU per record is the
  * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run at
@@ -20,7 +20,11 @@ import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
 import { formatPerfSplit, parsePerfScript, splitPerfSamples } from './medchain/perf-split.ts'
 
 const n = Number(process.argv[2] ?? 100)
-if (!Number.isSafeInteger(n) || n < 1) throw new Error(`usage: npm run bench:seq-cpu [-- N]   (N >= 1, got ${process.argv[2]})`)
+const processes = process.argv[3] === undefined ? undefined : Number(process.argv[3])
+if (!Number.isSafeInteger(n) || n < 1 || (processes !== undefined && (!Number.isInteger(processes) || processes < 1 || processes > 10))) {
+  console.error(`usage: npm run bench:seq-cpu [-- N [P]]   (N >= 1 records, P 1..10 node processes; got ${process.argv.slice(2).join(' ')})`)
+  process.exit(2)
+}
 
 /** The benchmark's node processes: their command lines name the bench folder. */
 function nodePids(): number[] {
@@ -109,7 +113,8 @@ if (v8LogDir) {
 }
 
 console.error(`starting a 10-validator testnet (untimed)…`)
-const driver = await createMedchainDriverFactory({ validators: 10, loadRates: [] })()
+const driver = await createMedchainDriverFactory({ validators: 10, ...(processes !== undefined ? { processes } : {}), loadRates: [] })()
+console.error(driver.label)
 try {
   await step('setup', 0, () => driver.setup(PAPER_SCENARIO, () => {}))
   await step('sequential (cold)', n, () => driver.recordSequential(fingerprints('cold'), (d, t) => d % 25 === 0 && console.error(`  cold ${d}/${t}`)))

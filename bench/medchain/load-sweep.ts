@@ -4,7 +4,7 @@
  * for a few seconds from several senders (each a different account on a different node, so
  * nonces do not serialise and no single node's RPC carries the load), then drained. Per rate:
  * sustained final tx/s counted from the final blocks seen over the subscription, send → final
- * latency percentiles as the client observes them, and each node's CPU use from /proc.
+ * latency percentiles as the client observes them, and each node process's CPU use from /proc.
  *
  * With `clocks` (node-block-clocks.ts) every step is also measured on every node: a tx is final
  * when the last node has its block final, and the sustained rate runs to the last node's last
@@ -36,8 +36,8 @@ export interface LoadSweepOptions {
   readonly watcher: FinalTxWatcher
   /** When each node announced each final block: adds the every-node measures. */
   readonly clocks?: NodeBlockClocks
-  /** OS pids of the node processes, in node order. */
-  readonly nodePids: () => readonly (number | undefined)[]
+  /** OS pids of the node processes (one per node, or fewer each running several: testnet.ts). */
+  readonly nodeProcessPids: () => readonly (number | undefined)[]
   readonly progress: (message: string) => void
   readonly now?: () => number
   /** Longest wait for the backlog after sending stops. */
@@ -60,8 +60,8 @@ export interface LoadStepResult {
   readonly p99Ms: number
   /** Txs still not final when the drain timed out. */
   readonly unfinished: number
-  /** CPU use of each node during the step (send + drain), % of one core. */
-  readonly nodeCpuPercent: readonly number[]
+  /** CPU use of each node process during the step (send + drain), % of one core. */
+  readonly nodeProcessCpuPercent: readonly number[]
   /** The same counted when every node has the tx's block final (with `clocks`). */
   readonly everyNode?: EveryNodeFinality
 }
@@ -78,8 +78,8 @@ export interface EveryNodeFinality {
 
 export interface LoadSweepResult {
   readonly steps: readonly LoadStepResult[]
-  /** Per node over the whole sweep. */
-  readonly nodes: readonly { readonly cpuMs: number; readonly cpuPercent: number; readonly rssBytes: number; readonly peakRssBytes: number }[]
+  /** Per node process (as `nodeProcessPids`) over the whole sweep. */
+  readonly nodeProcesses: readonly { readonly cpuMs: number; readonly cpuPercent: number; readonly rssBytes: number; readonly peakRssBytes: number }[]
   readonly wallMs: number
 }
 
@@ -125,7 +125,7 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
   const drainTimeoutMs = o.drainTimeoutMs ?? 30_000
   const steps: LoadStepResult[] = []
   const sweepStart = now()
-  const cpuStart = cpuSnapshot(o.nodePids())
+  const cpuStart = cpuSnapshot(o.nodeProcessPids())
   let seq = 0
   for (const rate of o.rates) {
     const total = Math.max(1, Math.round(rate * o.secondsPerRate))
@@ -144,7 +144,7 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     let lastFinal = 0
     let unfinished = 0
     const waits: Promise<void>[] = []
-    const cpu0 = cpuSnapshot(o.nodePids())
+    const cpu0 = cpuSnapshot(o.nodeProcessPids())
     const t0 = now()
     const firstBlock = o.watcher.blocks.length
     let sent = 0
@@ -195,7 +195,7 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     const drained = await Promise.race([Promise.all(waits).then(() => true), sleep(drainTimeoutMs).then(() => false)])
     unfinished = total - refused - latencies.length
     if (!drained) for (const { tx } of planned) o.watcher.forget(toHex(tx.id))
-    const cpu1 = cpuSnapshot(o.nodePids())
+    const cpu1 = cpuSnapshot(o.nodeProcessPids())
     const stepMs = now() - t0
     const blocks = o.watcher.blocks.slice(firstBlock).filter((b) => b.observedAt <= lastFinal)
     const finalTxs = blocks.reduce((a, b) => a + b.txCount, 0)
@@ -207,11 +207,11 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
       sustainedTps: window > 0 ? finalTxs / window : 0,
       p50Ms: percentile(sorted, 0.5), p95Ms: percentile(sorted, 0.95), p99Ms: percentile(sorted, 0.99),
       unfinished,
-      nodeCpuPercent: cpu1.map((c, i) => (100 * (c - cpu0[i]!)) / stepMs),
+      nodeProcessCpuPercent: cpu1.map((c, i) => (100 * (c - cpu0[i]!)) / stepMs),
       ...(everyNode ? { everyNode } : {}),
     }
     steps.push(result)
-    const cpuTotal = result.nodeCpuPercent.reduce((a, b) => a + b, 0)
+    const cpuTotal = result.nodeProcessCpuPercent.reduce((a, b) => a + b, 0)
     o.progress(
       `load ${rate} tx/s: ${Math.floor(result.sustainedTps)} final tx/s sustained, latency p50 ${result.p50Ms.toFixed(1)} ms, ` +
         `p95 ${result.p95Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, nodes ${cpuTotal.toFixed(0)} % CPU` +
@@ -220,12 +220,12 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     )
   }
   const wallMs = now() - sweepStart
-  const pids = o.nodePids()
+  const pids = o.nodeProcessPids()
   const cpuEnd = cpuSnapshot(pids)
-  const nodes = pids.map((pid, i) => {
+  const nodeProcesses = pids.map((pid, i) => {
     const u = readProcessUsage(pid)
     const cpuMs = cpuEnd[i]! - cpuStart[i]!
     return { cpuMs, cpuPercent: (100 * cpuMs) / wallMs, rssBytes: u?.rssBytes ?? 0, peakRssBytes: u?.peakRssBytes ?? 0 }
   })
-  return { steps, nodes, wallMs }
+  return { steps, nodeProcesses, wallMs }
 }
