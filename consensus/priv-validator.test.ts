@@ -223,3 +223,66 @@ test('PrivValidator: proposal sign bytes carry polRound -1 as a plain negative i
   assert.notDeepEqual(a, b)
   assert.equal(a.includes(0xff), true) // msgpack negative fixint -1
 })
+
+/** A store whose async saves finish when the test says so (or fail), recording what it saved. */
+class DeferredStore extends MemoryPrivValidatorStore {
+  readonly waiting: { state: LastSignState; finish: () => void; fail: (e: Error) => void }[] = []
+  saveAsync(state: LastSignState, durability: 'durable' | 'process'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ state, finish: () => { this.save(state, durability); resolve() }, fail: reject })
+    })
+  }
+}
+
+const settled = async <T>(p: Promise<T>): Promise<boolean> => {
+  let done = false
+  p.then(() => { done = true }, () => { done = true })
+  for (let i = 0; i < 5; i++) await Promise.resolve()
+  return done
+}
+
+test('PrivValidator async: a signature comes back only when its state is saved; later calls wait their turn', async () => {
+  const store = new DeferredStore()
+  const { pv } = setup(store)
+  const first = pv.signVoteAsync(pre(1, 0, X))
+  const conflicting = pv.signVoteAsync(pre(1, 0, Y))
+  const repeat = pv.signVoteAsync(pre(1, 0, X))
+  assert.equal(await settled(first), false, 'not before its save finished')
+  assert.equal(store.waiting.length, 1, 'one save at a time')
+  assert.equal(pv.lastSigned, null, 'nothing counts as signed yet')
+  store.waiting[0]!.finish()
+  const signed = await first
+  assert.ok(verifyVote(CHAIN, createValidatorSet([pv.publicKey]), signed))
+  await assert.rejects(conflicting, (e) => isConsensusError(e, 'SIGN_CONFLICT'), 'judged against the saved first vote')
+  assert.deepEqual((await repeat).signature, signed.signature, 'a repeat is answered without a second save')
+  assert.equal(store.waiting.length, 1)
+  const proposal = pv.signProposalAsync({ height: 2, round: 0, polRound: -1, blockHash: Y, proposerIndex: 0 })
+  await Promise.resolve()
+  store.waiting[1]!.finish()
+  assert.ok(verifyProposal(CHAIN, createValidatorSet([pv.publicKey]), await proposal))
+})
+
+test('PrivValidator async: a failed save gives SIGN_STORE and no signature; the same signing can be tried again', async () => {
+  const store = new DeferredStore()
+  const { pv } = setup(store)
+  const failed = pv.signVoteAsync(com(4, 0, X))
+  await Promise.resolve()
+  store.waiting[0]!.fail(new Error('EIO'))
+  await assert.rejects(failed, (e) => isConsensusError(e, 'SIGN_STORE') && /EIO/.test((e as Error).message))
+  assert.equal(pv.lastSigned, null)
+  const retried = pv.signVoteAsync(com(4, 0, Y))
+  await Promise.resolve()
+  store.waiting[1]!.finish()
+  assert.deepEqual((await retried).blockHash, Y, 'the failed signature never left, so another block may be signed there')
+  assert.equal(store.load()?.height, 4)
+})
+
+test('PrivValidator async: a store without saveAsync saves synchronously', async () => {
+  const store = new MemoryPrivValidatorStore()
+  const { pv } = setup(store)
+  const v = await pv.signVoteAsync(pre(5, 0, X))
+  assert.equal(store.saves, 1)
+  assert.equal(pv.lastSigned?.height, 5)
+  await assert.rejects(pv.signVoteAsync(pre(5, 0, Y)), (e) => isConsensusError(e, 'SIGN_CONFLICT'))
+  assert.deepEqual((await pv.signVoteAsync(pre(5, 0, X))).signature, v.signature)
+})

@@ -81,6 +81,13 @@ export interface PrivValidatorStore {
    */
   save(state: LastSignState, durability: SaveDurability): void
   /**
+   * Optional: `save`, finished when the state has the durability asked for, without holding the
+   * thread while a durable save waits for the disk (other work of the process runs meanwhile).
+   * Saves take effect in call order, and a durable one never puts at risk the newest state
+   * already durable. A store with it must not be given `save` calls while one is pending.
+   */
+  saveAsync?(state: LastSignState, durability: SaveDurability): Promise<void>
+  /**
    * Whether the state `load` returned may be missing 'process' saves (the machine restarted since
    * it was written, or the store cannot tell). Asked once, right after `load`.
    */
@@ -209,6 +216,29 @@ export class PrivValidator {
 
   /** @throws ConsensusError SIGN_CONFLICT (would conflict with an earlier signature) or SIGN_STORE. */
   signVote(vote: UnsignedVote): Vote {
+    return this.saved(this.guardVote(vote))
+  }
+
+  /** @throws ConsensusError SIGN_CONFLICT or SIGN_STORE. */
+  signProposal(proposal: UnsignedProposal): Proposal {
+    return this.saved(this.guardProposal(proposal))
+  }
+
+  /**
+   * `signVote` through the store's `saveAsync` (when it has one): the thread is free while the
+   * state goes to disk, and the vote is returned only once it is there. Calls are answered in
+   * order. @throws (rejects) ConsensusError SIGN_CONFLICT or SIGN_STORE.
+   */
+  signVoteAsync(vote: UnsignedVote): Promise<Vote> {
+    return this.savedAsync(() => this.guardVote(vote))
+  }
+
+  /** `signProposal` as `signVoteAsync` does it. */
+  signProposalAsync(proposal: UnsignedProposal): Promise<Proposal> {
+    return this.savedAsync(() => this.guardProposal(proposal))
+  }
+
+  private guardVote(vote: UnsignedVote): Guarded<Vote> {
     const step = vote.type === VoteType.PREVOTE ? SignStep.PREVOTE : SignStep.PRECOMMIT
     const bytes = voteSignBytes(this.chainId, vote.type, vote.height, vote.round, vote.blockHash)
     const isLock = vote.type === VoteType.PRECOMMIT && vote.blockHash.length > 0
@@ -217,11 +247,44 @@ export class PrivValidator {
       (signature) => Object.freeze({ ...vote, blockHash: new Uint8Array(vote.blockHash), signature }))
   }
 
-  /** @throws ConsensusError SIGN_CONFLICT or SIGN_STORE. */
-  signProposal(proposal: UnsignedProposal): Proposal {
+  private guardProposal(proposal: UnsignedProposal): Guarded<Proposal> {
     const bytes = proposalSignBytes(this.chainId, proposal)
     return this.signGuarded(proposal.height, proposal.round, SignStep.PROPOSE, bytes, undefined,
       (signature) => Object.freeze({ ...proposal, blockHash: new Uint8Array(proposal.blockHash), signature }))
+  }
+
+  /** Saves a new signature's state before the signature leaves; a repeat was saved before. */
+  private saved<T>(g: Guarded<T>): T {
+    if (g.next === undefined) return g.message
+    try {
+      this.store.save(g.next, g.durability)
+    } catch (e) {
+      throw storeError(e)
+    }
+    this.last = g.next
+    return g.message
+  }
+
+  /** The latest async signing; the next one waits for it, so answers and saves keep their order. */
+  private asyncTail: Promise<unknown> = Promise.resolve()
+
+  private savedAsync<T>(guard: () => Guarded<T>): Promise<T> {
+    const store = this.store
+    if (!store.saveAsync) return Promise.resolve().then(() => this.saved(guard()))
+    const run = async (): Promise<T> => {
+      const g = guard()
+      if (g.next === undefined) return g.message // its save finished before the earlier call was answered
+      try {
+        await store.saveAsync!(g.next, g.durability)
+      } catch (e) {
+        throw storeError(e)
+      }
+      this.last = g.next
+      return g.message
+    }
+    const result = this.asyncTail.then(run, run)
+    this.asyncTail = result.catch(() => {})
+    return result
   }
 
   /**
@@ -242,10 +305,14 @@ export class PrivValidator {
     })
   }
 
+  /**
+   * Checks a signing against the last one and signs: the message, and the state to save before
+   * it leaves (none when it repeats the last signature). Saves nothing.
+   */
   private signGuarded<T extends Vote | Proposal>(
     height: number, round: number, step: SignStep, bytes: Uint8Array, newLock: SignedLock | undefined,
     build: (signature: Uint8Array) => T,
-  ): T {
+  ): Guarded<T> {
     const last = this.last
     const order = last ? compareHRS(height, round, step, last) : 1
     if (last) {
@@ -258,7 +325,7 @@ export class PrivValidator {
           `refusing to sign h${height} r${round} s${step}: already signed h${last.height} r${last.round} s${last.step}`)
       }
       if (order === 0) {
-        if (bytesEqual(bytes, last.signBytes)) return build(new Uint8Array(last.signature))
+        if (bytesEqual(bytes, last.signBytes)) return { message: build(new Uint8Array(last.signature)), next: undefined, durability: 'durable' }
         throw new ConsensusError(ConsensusErrorCode.SIGN_CONFLICT,
           `refusing to sign different data at h${height} r${round} s${step}: already signed there`)
       }
@@ -273,15 +340,19 @@ export class PrivValidator {
       votes: step === SignStep.PROPOSE ? [] : [...(sameRound ? last.votes : []), message as Vote],
       reservedHeight: step === SignStep.PRECOMMIT ? height + 1 : last?.reservedHeight ?? 0,
     })
-    try {
-      this.store.save(next, reserved ? 'process' : 'durable')
-    } catch (e) {
-      throw new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot persist sign state: ${(e as Error)?.message ?? e}`)
-    }
-    this.last = next
-    return message
+    return { message, next, durability: reserved ? 'process' : 'durable' }
   }
 }
+
+/** A signing the guard allowed: its message, and the state to save first (undefined: a repeat). */
+interface Guarded<T> {
+  readonly message: T
+  readonly next: LastSignState | undefined
+  readonly durability: SaveDurability
+}
+
+const storeError = (e: unknown): ConsensusError =>
+  new ConsensusError(ConsensusErrorCode.SIGN_STORE, `cannot persist sign state: ${(e as Error)?.message ?? e}`)
 
 /**
  * The guard's state after a load that may have lost 'process' saves: round 0 of the reserved

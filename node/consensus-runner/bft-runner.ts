@@ -308,7 +308,7 @@ export class BftRunner implements ConsensusRunner {
         return
       }
       case 'sign-proposal': {
-        const signed = this.signOwn('proposal', () => privValidator!.signProposal(out.proposal))
+        const signed = await this.signOwn('proposal', () => privValidator!.signProposalAsync(out.proposal))
         if (!signed) return
         this.trustOwnSignature(signed.signature, proposalSignBytes(this.deps.node.genesis.chainId, signed))
         this.broadcastProposal(signed)
@@ -316,7 +316,7 @@ export class BftRunner implements ConsensusRunner {
         return
       }
       case 'sign-vote': {
-        const signed = this.signOwn('vote', () => privValidator!.signVote(out.vote))
+        const signed = await this.signOwn('vote', () => privValidator!.signVoteAsync(out.vote))
         if (!signed) return
         this.trace?.record(signed.type === VoteType.PREVOTE ? 'prevote-signed' : 'precommit-signed', signed.height)
         this.trustOwnSignature(signed.signature, voteSignBytes(this.deps.node.genesis.chainId, signed.type, signed.height, signed.round, signed.blockHash))
@@ -371,14 +371,16 @@ export class BftRunner implements ConsensusRunner {
 
   /**
    * Signs through the PrivValidator; a refusal (it would sign a conflict) is logged and gives
-   * undefined. Frames queued so far leave first: a precommit's save waits for the disk (fsync),
-   * and a collector's prevote bundle, queued just before its own precommit, would otherwise wait
-   * behind it (the network writes queued frames at the end of the event-loop turn).
+   * undefined. The signature comes back once its state is on disk; meanwhile (a precommit's
+   * fdatasync) the event loop serves everything else, this node's other work waiting in `pump`.
+   * Frames queued so far leave first: a collector's prevote bundle, queued just before its own
+   * precommit, would otherwise wait behind the save (the network writes queued frames at the end
+   * of the event-loop turn).
    */
-  private signOwn<T>(what: 'proposal' | 'vote', sign: () => T): T | undefined {
+  private async signOwn<T>(what: 'proposal' | 'vote', sign: () => Promise<T>): Promise<T | undefined> {
     this.deps.network.flush()
     try {
-      return sign()
+      return await sign()
     } catch (e) {
       if (!isConsensusError(e)) throw e
       this.deps.logger.warn({ err: e }, `refused to sign a ${what}`)

@@ -149,3 +149,25 @@ test('file store: the boot id is this boot\'s (16 bytes; all zero only where the
   assert.equal(id.length, 16)
   if (process.platform === 'linux') assert.ok(id.some((b) => b !== 0))
 })
+
+test('file store saveAsync: the same slots as save, in call order, each durable save synced before the next starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pv-store-'))
+  try {
+    const path = join(dir, 'sign-state')
+    const asyncPv = new PrivValidator({ chainId: CHAIN, signer: createEd25519Signer(SECRET), store: new FilePrivValidatorStore(path, { bootId: BOOT_A }) })
+    // Four signings at once, as the node would never ask: each waits for the one before it.
+    const signed = await Promise.all([asyncPv.signVoteAsync(pre(1, X)), asyncPv.signVoteAsync(com(1, X)), asyncPv.signVoteAsync(pre(2, X)), asyncPv.signVoteAsync(com(2, X))])
+    assert.deepEqual(signed.map((v) => [v.height, v.type]), [[1, VoteType.PREVOTE], [1, VoteType.PRECOMMIT], [2, VoteType.PREVOTE], [2, VoteType.PRECOMMIT]])
+    assert.deepEqual(slotsOf(path), [4n, 2n, 3n], 'as the synchronous saves left them (first test)')
+    const restarted = validator(path)
+    assert.throws(() => restarted.signVote(com(2, Y)), (e) => isConsensusError(e, 'SIGN_CONFLICT'))
+    assert.deepEqual(restarted.signVote(com(2, X)).blockHash, X)
+    // A store whose file cannot be synced: SIGN_STORE, and nothing signed.
+    const broken = new FilePrivValidatorStore(join(dir, 'no-such-dir', 'sign-state'), { bootId: BOOT_A })
+    const brokenPv = new PrivValidator({ chainId: CHAIN, signer: createEd25519Signer(SECRET), store: broken })
+    await assert.rejects(brokenPv.signVoteAsync(com(1, X)), (e) => isConsensusError(e, 'SIGN_STORE'))
+    assert.equal(brokenPv.lastSigned, null)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

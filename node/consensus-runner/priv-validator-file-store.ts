@@ -27,7 +27,7 @@
  * of an older format converted, with write-temp, fsync, rename and folder fsync, once. Version 1
  * slots (two slots, every save durable, no boot id) are read as exact.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { sha256 } from '../../core/hash.ts'
 import { bytesEqual } from '../../core/hex.ts'
@@ -163,18 +163,51 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
   }
 
   save(state: LastSignState, durability: SaveDurability): void {
+    const durableSlot = this.write(state, durability)
+    if (durableSlot === undefined) return
+    fdatasyncSync(this.fd!)
+    this.newestDurableSlot = durableSlot
+  }
+
+  /**
+   * `save`, with a durable save's fdatasync on libuv's thread pool: the event loop, and the other
+   * validators a testnet runs in this process, go on while the disk syncs (one fdatasync took
+   * 0.2–0.35 ms here, and ten in one process in a row held every node behind them). Each save
+   * starts when the one before it has finished, so a durable save never overwrites a slot whose
+   * successor is not yet on disk.
+   */
+  saveAsync(state: LastSignState, durability: SaveDurability): Promise<void> {
+    const run = async (): Promise<void> => {
+      const durableSlot = this.write(state, durability)
+      if (durableSlot === undefined) return
+      await new Promise<void>((resolve, reject) => fdatasync(this.fd!, (e) => (e ? reject(e) : resolve())))
+      this.newestDurableSlot = durableSlot
+    }
+    const done = this.pending.then(run, run)
+    this.pending = done.catch(() => {})
+    return done
+  }
+
+  /** Saves so far, in order: the next `saveAsync` starts after them. */
+  private pending: Promise<void> = Promise.resolve()
+
+  /**
+   * Writes the slot a save goes to (not synced) and advances the sequence; returns the durable
+   * slot written, which becomes the newest durable one once synced, or undefined for a process save.
+   */
+  private write(state: LastSignState, durability: SaveDurability): number | undefined {
     const fd = this.fd ?? this.open()
     const next = this.sequence + 1n
     const slot = encodeSlot(next, this.bootId, encodeSignState(state))
     if (durability === 'durable') {
       const index = this.newestDurableSlot === 0 ? 1 : 0
       writeSync(fd, slot, 0, SLOT_BYTES, index * SLOT_BYTES)
-      fdatasyncSync(fd)
-      this.newestDurableSlot = index
-    } else {
-      writeSync(fd, slot, 0, SLOT_BYTES, PROCESS_SLOT * SLOT_BYTES)
+      this.sequence = next
+      return index
     }
+    writeSync(fd, slot, 0, SLOT_BYTES, PROCESS_SLOT * SLOT_BYTES)
     this.sequence = next
+    return undefined
   }
 
   /** Opens the slot file, first (re)writing it in the current format when it is missing or older. */
