@@ -1,5 +1,5 @@
 /**
- * `npm run bench:uptime [-- --passes P] [--n N] [--chains medchain,ganache,hardhat] [--out DIR]`:
+ * `npm run bench:uptime [-- --passes P] [--n N] [--chains medchain,ganache,hardhat] [--processes P] [--out DIR]`:
  * one-at-a-time records in P passes of N (default 5 × 100) on each chain, one chain after the
  * other, each on a fresh chain set up like `npm run bench` does. `npm run bench` measures the
  * first pass after setup only, while the processes are new; this shows where each chain's latency

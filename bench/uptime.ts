@@ -13,7 +13,7 @@ export const DEFAULT_PASSES = 5
 
 export interface UptimeArgs {
   readonly passes: number
-  /** Everything else, for bench/run.ts `parseCliOptions` (--n, --chains, --out, --validators, --eth-client). */
+  /** Everything else, for bench/run.ts `parseCliOptions` (--n, --chains, --out, --validators, --processes, --eth-client). */
   readonly rest: string[]
 }
 
