@@ -191,6 +191,8 @@ export class PrivValidator {
   private readonly signer: MessageSigner
   private readonly store: PrivValidatorStore
   private last: LastSignState | null
+  /** The latest async signing; the next one waits for it, so answers and saves keep their order. */
+  private asyncTail: Promise<unknown> = Promise.resolve()
 
   /** @throws ConsensusError SIGN_STORE when the store cannot be read. */
   constructor(init: PrivValidatorInit) {
@@ -264,9 +266,6 @@ export class PrivValidator {
     this.last = g.next
     return g.message
   }
-
-  /** The latest async signing; the next one waits for it, so answers and saves keep their order. */
-  private asyncTail: Promise<unknown> = Promise.resolve()
 
   private savedAsync<T>(guard: () => Guarded<T>): Promise<T> {
     const store = this.store

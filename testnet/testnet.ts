@@ -44,13 +44,13 @@ export async function startTestnet(options: TestnetOptions, out: (line: string) 
   const groups = assignNodesToProcesses(layout.nodes, options.processes)
   // The processes share this machine's cores: each V8 gets an even share of worker threads.
   const nodeProcesses = groups.map((g) => new NodeProcess(g.map((n) => n.name).join('+'), g.map((n) => n.configFile), { v8PoolSize: v8PoolSizeFor(groups.length), ...processOptions }))
-  const processOfNode = layout.nodes.map((_, i) => nodeProcesses[i % groups.length]!)
+  const processOfNode = new Map(groups.flatMap((g, p) => g.map((n) => [n.index, nodeProcesses[p]!] as const)))
   const clients = layout.nodes.map((n) => new RpcClient(n.rpcUrl, { timeoutMs: 2_000 }))
   for (const p of nodeProcesses) p.start()
   const running: RunningTestnet = {
     layout, processes: nodeProcesses, clients,
     processOf(index) {
-      const p = processOfNode[index]
+      const p = processOfNode.get(index)
       if (!p) throw new RangeError(`no node ${index} in a ${layout.nodes.length}-node testnet`)
       return p
     },

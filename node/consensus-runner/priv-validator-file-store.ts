@@ -128,6 +128,8 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
   /** Which of slots 0 and 1 holds the newest durable save (-1: neither). */
   private newestDurableSlot = -1
   private lostWrites = false
+  /** Saves so far, in order: the next `saveAsync` starts after them. */
+  private pending: Promise<void> = Promise.resolve()
 
   constructor(private readonly path: string, options: FilePrivValidatorStoreOptions = {}) {
     this.bootId = options.bootId ?? currentBootId()
@@ -187,9 +189,6 @@ export class FilePrivValidatorStore implements PrivValidatorStore {
     this.pending = done.catch(() => {})
     return done
   }
-
-  /** Saves so far, in order: the next `saveAsync` starts after them. */
-  private pending: Promise<void> = Promise.resolve()
 
   /**
    * Writes the slot a save goes to (not synced) and advances the sequence; returns the durable
