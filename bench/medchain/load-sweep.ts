@@ -192,7 +192,13 @@ export async function runLoadSweep(o: LoadSweepOptions): Promise<LoadSweepResult
     }
     const sendSeconds = (now() - t0) / 1000
     o.progress(`load ${rate} tx/s: sent ${total} in ${sendSeconds.toFixed(2)} s, waiting for finality (${latencies.length} final so far)`)
-    const drained = await Promise.race([Promise.all(waits).then(() => true), sleep(drainTimeoutMs).then(() => false)])
+    let drainTimer: NodeJS.Timeout | undefined
+    const drained = await Promise.race([
+      Promise.all(waits).then(() => true),
+      new Promise<false>((resolve) => { drainTimer = setTimeout(() => resolve(false), drainTimeoutMs) }),
+    ])
+    // Cleared, or the timer would hold the process for the rest of drainTimeoutMs after the sweep.
+    clearTimeout(drainTimer)
     unfinished = total - refused - latencies.length
     if (!drained) for (const { tx } of planned) o.watcher.forget(toHex(tx.id))
     const cpu1 = cpuSnapshot(o.nodeProcessPids())
