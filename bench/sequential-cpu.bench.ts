@@ -1,9 +1,9 @@
 /**
  * `npm run bench:seq-cpu [-- N [P]]`: where a sequential record's time goes on the 10-validator
- * testnet (in P node processes; default one per core, as `npm run bench`). Runs setup, N records one at a time twice (the first run warms the nodes' JIT), N
- * pipelined and the read-back, and prints each step's wall time next to the CPU the node
- * processes used meanwhile (utime + stime from /proc, all nodes summed): CPU per record is the
- * cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run at
+ * testnet (in P node processes; default one per core, as `npm run bench`). Runs setup, N records
+ * one at a time twice (the first run warms the nodes' JIT), N pipelined and the read-back, and
+ * prints each step's wall time next to the CPU the node processes used meanwhile (utime + stime
+ * from /proc, all nodes summed): CPU per record is the cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run at
  * `PERF_FREQ` Hz (default 499). To name JIT frames, start the nodes with
  * `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses V8 reuses may be misnamed)
  * or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof --perf-prof-path=DIR"` and then

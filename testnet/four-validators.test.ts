@@ -6,21 +6,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { addressFromPublicKey, formatAddress, generateKeyPair } from '../core/index.ts'
+import { addressFromPublicKey, formatAddress } from '../core/index.ts'
 import { waitFor } from '../node/test-support/fixtures.ts'
 import { WARM_UP_STATE_ROOT } from '../node/warm-up.ts'
-import { kvPut, startCluster, waitForHeight } from './test-support/cluster.ts'
+import { kvSender, startCluster, waitForHeight } from './test-support/cluster.ts'
 
 test('4 validators: kill one, the chain goes on; restart it, it catches up; all agree', { timeout: 180_000 }, async () => {
   const cluster = await startCluster(4)
   const { net } = cluster
-  const alice = generateKeyPair()
-  let nonce = 0
-  const sendVia = async (node: number, count: number) => {
-    const ids: string[] = []
-    for (let i = 0; i < count; i++, nonce++) ids.push(await net.clients[node]!.sendTx(kvPut(alice, nonce, `k${nonce}`, `v${nonce}`).bytes))
-    for (const id of ids) assert.equal((await net.clients[node]!.waitForFinal(id, { timeoutMs: 30_000, pollMs: 50 })).status, 'final')
-  }
+  const alice = kvSender(net)
+  const sendVia = alice.sendVia
   try {
     await sendVia(1, 10)
     await net.processes[3]!.kill()
@@ -42,11 +37,11 @@ test('4 validators: kill one, the chain goes on; restart it, it catches up; all 
       assert.ok(b.commit && b.commit.signatures.length >= 3)
     }
     // Every node's state holds all 30 of the sender's txs, including the restarted one's.
-    const sender = formatAddress(addressFromPublicKey(alice.publicKey))
+    const sender = formatAddress(addressFromPublicKey(alice.key.publicKey))
     const nonces = async () => Promise.all(net.clients.map(async (c) => (await c.getNonce(sender)).nonce))
     let seen: number[] = []
-    await waitFor(async () => (seen = await nonces()).every((n) => n === nonce), 'every node to hold the final nonce', 30_000).catch(() => {
-      assert.deepEqual(seen, net.clients.map(() => nonce))
+    await waitFor(async () => (seen = await nonces()).every((n) => n === alice.sent), 'every node to hold the final nonce', 30_000).catch(() => {
+      assert.deepEqual(seen, net.clients.map(() => alice.sent))
     })
     // Each node passed the start-up self-test before it joined: the restarted one at both starts.
     for (const n of net.layout.nodes) {

@@ -12,11 +12,10 @@ import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { generateKeyPair } from '../core/index.ts'
 import { tempDir } from '../node/test-support/fixtures.ts'
 import { DEFAULT_TESTNET_OPTIONS, createOrLoadTestnet } from './layout.ts'
 import { assignNodesToProcesses } from './testnet.ts'
-import { freePortRange, kvPut, startCluster, waitForHeight } from './test-support/cluster.ts'
+import { freePortRange, kvSender, startCluster, waitForHeight } from './test-support/cluster.ts'
 
 test('assignNodesToProcesses: node i in process i mod N; N from 1 to the node count', () => {
   assert.deepEqual(assignNodesToProcesses([0, 1, 2, 3, 4], 2), [[0, 2, 4], [1, 3]])
@@ -28,13 +27,7 @@ test('assignNodesToProcesses: node i in process i mod N; N from 1 to the node co
 test('4 validators in 3 processes: final on all; a one-node process killed and restarted; a shared one stops both', { timeout: 180_000 }, async () => {
   const cluster = await startCluster(4, { processes: 3 })
   const { net } = cluster
-  const alice = generateKeyPair()
-  let nonce = 0
-  const send = async (node: number, count: number) => {
-    const ids: string[] = []
-    for (let i = 0; i < count; i++, nonce++) ids.push(await net.clients[node]!.sendTx(kvPut(alice, nonce, `k${nonce}`, `v${nonce}`).bytes))
-    for (const id of ids) assert.equal((await net.clients[node]!.waitForFinal(id, { timeoutMs: 30_000, pollMs: 50 })).status, 'final')
-  }
+  const send = kvSender(net).sendVia
   try {
     assert.equal(net.processes.length, 3)
     assert.equal(net.processOf(0), net.processOf(3))

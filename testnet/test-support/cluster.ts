@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { TxKind, createSignedTx, type KeyPair } from '../../core/index.ts'
+import { TxKind, createSignedTx, generateKeyPair, type KeyPair } from '../../core/index.ts'
 import { DEFAULT_TESTNET_OPTIONS, type TestnetOptions } from '../layout.ts'
 import { startTestnet, waitUntilFinal, type RunningTestnet } from '../testnet.ts'
 import { freePortRange } from '../free-ports.ts'
@@ -43,6 +43,29 @@ export async function startCluster(nodes: number, extra: Partial<TestnetOptions>
 
 export function kvPut(key: KeyPair, nonce: number, k: string, v: string, chainId = 'medchain-itest') {
   return createSignedTx({ chainId, kind: TxKind.KV_PUT, nonce, target: new Uint8Array(0), method: k, args: [v], gasLimit: 100_000 }, key.secretKey, key.publicKey)
+}
+
+/**
+ * One account sending KV_PUT txs with locally counted nonces: `sendVia(node, count)` sends
+ * `count` through that node's RPC and waits until each is final there.
+ */
+export function kvSender(net: RunningTestnet, key: KeyPair = generateKeyPair()): { readonly key: KeyPair; readonly sent: number; sendVia(node: number, count: number): Promise<void> } {
+  let nonce = 0
+  return {
+    key,
+    get sent() {
+      return nonce
+    },
+    async sendVia(node, count) {
+      const client = net.clients[node]!
+      const ids: string[] = []
+      for (let i = 0; i < count; i++, nonce++) ids.push(await client.sendTx(kvPut(key, nonce, `k${nonce}`, `v${nonce}`).bytes))
+      for (const id of ids) {
+        const status = (await client.waitForFinal(id, { timeoutMs: 30_000, pollMs: 50 })).status
+        if (status !== 'final') throw new Error(`tx ${id} via node ${node} ended ${status}, not final`)
+      }
+    },
+  }
 }
 
 /** Waits until every listed node reports at least `height`. */
