@@ -3,13 +3,14 @@
  * testnet (in P node processes; default one per core, as `npm run bench`). Runs setup, N records
  * one at a time twice (the first run warms the nodes' JIT), N pipelined and the read-back, and
  * prints each step's wall time next to the CPU the node processes used meanwhile (utime + stime
- * from /proc, all nodes summed): CPU per record is the cost of one height. `PERF=<file>` also records `perf record -a -g` over the warm run at
- * `PERF_FREQ` Hz (default 499). To name JIT frames, start the nodes with
- * `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses V8 reuses may be misnamed)
- * or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof --perf-prof-path=DIR"` and then
- * `perf inject --jit -i <file> -o <file>.jit` in DIR (the recording uses the monotonic clock,
- * which jitdump needs). After the run it prints where the recorded CPU went: by thread kind, and
- * the nodes' main threads by layer (bench/medchain/perf-split.ts). Linux only (/proc).
+ * from /proc, all nodes summed): CPU per record is the cost of one height. `PERF=<file>` also
+ * records `perf record -a -g` over the warm run at `PERF_FREQ` Hz (default 499). To name JIT
+ * frames, start the nodes with `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses
+ * V8 reuses may be misnamed) or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof
+ * --perf-prof-path=DIR"` and then `perf inject --jit -i <file> -o <file>.jit` in DIR (the recording
+ * uses the monotonic clock, which jitdump needs). After the run it prints where the recorded CPU
+ * went: by thread kind, and the nodes' main threads by layer (bench/medchain/perf-split.ts). Linux
+ * only (/proc).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { spawn, spawnSync } from 'node:child_process'
