@@ -8,6 +8,7 @@ import { hashFile } from '../client/image-hash.ts'
 import { createMemoryDriver } from './memory-driver.ts'
 import { PAPER_FIGURES, runBenchmark, runChain, STEP_IDS, type ProgressSink } from './workload.ts'
 import { formatRatio, formatTable, headlineRatios, renderHtml, writeReports } from './report.ts'
+import { formatKernelCosts } from './kernel-costs.ts'
 
 const small = { width: 64, height: 48, sizeJitter: 4, quality: 80, seed: 'test' }
 
@@ -75,7 +76,10 @@ test('runner with an in-memory driver writes well-formed JSON and HTML reports',
     const parsed = JSON.parse(await readFile(jsonPath, 'utf8'))
     assert.equal(parsed.schema, 'medchain-bench/v1')
     assert.equal(parsed.chains[0].id, 'memory')
+    // The kernel's prices at the start travel with the results, in the JSON, the HTML and the table.
+    assert.ok(parsed.machine.kernel.syscallUs > 0 && parsed.machine.kernel.firstTouchUsPer4KiB > 0, JSON.stringify(parsed.machine))
     const html = await readFile(htmlPath, 'utf8')
+    assert.ok(html.includes(`kernel at the start: ${formatKernelCosts(result.machine.kernel!)}`))
     assert.match(html, /^<!doctype html>/)
     assert.match(html, /<\/html>\n$/)
     assert.ok(!/(src|href)="http/.test(html), 'no external assets')
@@ -87,6 +91,7 @@ test('runner with an in-memory driver writes well-formed JSON and HTML reports',
     const table = formatTable(result)
     assert.match(table, /record, one at a time/)
     assert.match(table, /all checks passed/)
+    assert.match(table, /^kernel at the start: syscall [\d.]+ µs, first touch [\d.]+ µs per 4 KiB page$/m)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { STEP_IDS, STEP_LABELS, type BenchRunResult, type ChainRunResult, type ProgressSink, type Series, type StepId } from './workload.ts'
+import { formatKernelCosts } from './kernel-costs.ts'
 
 // ---------------------------------------------------------------------------------------------
 // Progress
@@ -183,6 +184,7 @@ export function formatTable(result: BenchRunResult): string {
     `medchain bench — ${result.options.n} images (${im.minWidth}–${im.maxWidth} × ${im.minHeight}–${im.maxHeight} px, ` +
       `mean ${(im.meanBytes / 1024).toFixed(0)} KB, ${(im.totalBytes / 1e6).toFixed(1)} MB), ${result.machine.cpus} × ${result.machine.cpuModel}, Node ${result.machine.node}`,
   )
+  if (result.machine.kernel) lines.push(`kernel at the start: ${formatKernelCosts(result.machine.kernel)}`)
   for (const c of result.chains) lines.push(`  ${c.id}: ${c.label}${c.ok ? '' : `  — FAILED: ${c.error?.message ?? 'a step failed'}`}`)
   lines.push('')
   lines.push(renderGrid(stepTableRows(result)))
@@ -392,7 +394,7 @@ export function renderHtml(result: BenchRunResult): string {
     .map((c) => `<li><b>${escapeHtml(c.id)}</b> (${escapeHtml(c.role)}): ${escapeHtml(c.label)} — ${c.ok ? 'all checks passed' : `<span class="bad">FAILED: ${escapeHtml(c.error?.message ?? 'a step failed')}</span>`}</li>`)
     .join('')
   return htmlPage(`medchain bench ${result.startedAt}`, `<h1>medchain benchmark</h1>
-<p>${escapeHtml(`${result.startedAt} → ${result.finishedAt}; ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}, ${result.machine.platform}`)}</p>
+<p>${escapeHtml(`${result.startedAt} → ${result.finishedAt}; ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGB} GB, Node ${result.machine.node}, ${result.machine.platform}${result.machine.kernel ? `; kernel at the start: ${formatKernelCosts(result.machine.kernel)}` : ''}`)}</p>
 <p>${escapeHtml(`${im.count} generated chest-X-ray-like JPEGs, ${im.minWidth}–${im.maxWidth} × ${im.minHeight}–${im.maxHeight} px, mean ${(im.meanBytes / 1024).toFixed(0)} KB, total ${(im.totalBytes / 1e6).toFixed(1)} MB. Paper: ${result.paper.images} Kaggle chest X-rays on Ganache with ${result.paper.nodes} nodes (i7-7700HQ); its figures are scaled linearly to N.`)}</p>
 <ul>${chainList}</ul>
 <h2>Headline</h2>

@@ -3,7 +3,8 @@
  * testnet (in P node processes; default one per core, as `npm run bench`). Runs setup, N records
  * one at a time twice (the first run warms the nodes' JIT), N pipelined and the read-back, and
  * prints each step's wall time next to the CPU the node processes used meanwhile (utime + stime
- * from /proc, all nodes summed): CPU per record is the cost of one height. `PERF=<file>` also
+ * from /proc, all nodes summed) and their minor page faults: CPU per record is the cost of one
+ * height. It first prints what the kernel charges here (bench/kernel-costs.ts). `PERF=<file>` also
  * records `perf record -a -g` over the warm run at `PERF_FREQ` Hz (default 499). To name JIT
  * frames, start the nodes with `MEDCHAIN_NODE_ARGS=--perf-basic-prof` (a map per process; addresses
  * V8 reuses may be misnamed) or, exactly, with `MEDCHAIN_NODE_ARGS="--perf-prof
@@ -19,6 +20,7 @@ import { join } from 'node:path'
 import { createMedchainDriverFactory } from './medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
 import { formatPerfSplit, parsePerfScript, splitPerfSamples } from './medchain/perf-split.ts'
+import { formatKernelCosts, measureKernelCosts } from './kernel-costs.ts'
 
 const n = Number(process.argv[2] ?? 100)
 const processes = process.argv[3] === undefined ? undefined : Number(process.argv[3])
@@ -38,18 +40,23 @@ function nodePids(): number[] {
   }).map(Number)
 }
 
-/** CPU ms used so far by the benchmark's node processes. */
-function nodesCpuMs(): number {
+/**
+ * CPU ms used so far by the benchmark's node processes, and their minor page faults (each a page
+ * the kernel had to map, and usually zero, on first touch: freshly allocated or returned memory).
+ */
+function nodesUsage(): { cpuMs: number; minorFaults: number } {
   let ticks = 0
+  let minorFaults = 0
   for (const pid of nodePids()) {
     try {
       const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      minorFaults += Number(f[7])
       ticks += Number(f[11]) + Number(f[12])
     } catch {
       // the process ended meanwhile
     }
   }
-  return ticks * 10 // USER_HZ = 100
+  return { cpuMs: ticks * 10, minorFaults } // USER_HZ = 100
 }
 
 /** Prints where the recorded CPU went (perf script must name the nodes' frames: see the top). */
@@ -82,17 +89,19 @@ const fingerprints = (tag: string): string[] => freshFingerprints(tag, n)
 async function step(label: string, records: number, run: () => Promise<unknown>, perfOut?: string): Promise<void> {
   const perf = perfOut ? spawn('perf', ['record', '-k', 'mono', '-F', process.env.PERF_FREQ ?? '499', '-a', '-g', '-o', perfOut], { stdio: 'ignore' }) : undefined
   if (perf) await new Promise((r) => setTimeout(r, 1500))
-  const cpu0 = nodesCpuMs()
+  const before = nodesUsage()
   const t0 = performance.now()
   await run()
   const ms = performance.now() - t0
-  const cpu = nodesCpuMs() - cpu0
+  const after = nodesUsage()
+  const cpu = after.cpuMs - before.cpuMs
+  const faults = after.minorFaults - before.minorFaults
   if (perf) {
     perf.kill('SIGINT')
     await new Promise((r) => perf.on('exit', r))
   }
-  const per = records > 0 ? `  ${(ms / records).toFixed(1).padStart(6)} ms and ${(cpu / records).toFixed(1).padStart(6)} ms node CPU per record` : ''
-  console.log(`${label.padEnd(18)} ${ms.toFixed(1).padStart(9)} ms  node CPU ${String(cpu).padStart(6)} ms${per}`)
+  const per = records > 0 ? `  ${(ms / records).toFixed(1).padStart(6)} ms, ${(cpu / records).toFixed(1).padStart(6)} ms node CPU and ${(faults / records).toFixed(0).padStart(5)} page faults per record` : ''
+  console.log(`${label.padEnd(18)} ${ms.toFixed(1).padStart(9)} ms  node CPU ${String(cpu).padStart(6)} ms  page faults ${String(faults).padStart(7)}${per}`)
 }
 
 if (process.env.PERF) {
@@ -113,6 +122,8 @@ if (v8LogDir) {
   process.on('exit', () => rmSync(v8LogDir, { recursive: true, force: true }))
 }
 
+// Before the nodes start, so nothing of ours competes with the probe.
+console.log(`kernel: ${formatKernelCosts(measureKernelCosts())}`)
 console.error(`starting a 10-validator testnet (untimed)…`)
 const driver = await createMedchainDriverFactory({ validators: 10, ...(processes !== undefined ? { processes } : {}), loadRates: [] })()
 console.error(driver.label)

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto'
 import { hashFiles } from '../client/image-hash.ts'
 import { BenchError, BenchErrorCode, isBenchError } from './errors.ts'
 import { percentile } from './percentile.ts'
+import { measureKernelCosts, type KernelCosts } from './kernel-costs.ts'
 
 /** The constants of the paper's walk-through, shared by every driver. */
 export const PAPER_SCENARIO = {
@@ -197,7 +198,15 @@ export interface BenchRunResult {
   readonly startedAt: string
   readonly finishedAt: string
   readonly options: { readonly n: number; readonly quick: boolean; readonly seed: string; readonly chains: string[] }
-  readonly machine: { readonly node: string; readonly platform: string; readonly cpus: number; readonly cpuModel: string; readonly memoryGB: number }
+  readonly machine: {
+    readonly node: string
+    readonly platform: string
+    readonly cpus: number
+    readonly cpuModel: string
+    readonly memoryGB: number
+    /** What the kernel charged when the run started (kernel-costs.ts); absent in older results. */
+    readonly kernel?: KernelCosts
+  }
   readonly images: {
     readonly count: number
     readonly totalBytes: number
@@ -468,6 +477,7 @@ export async function runBenchmark(o: BenchRunOptions): Promise<BenchRunResult> 
   const now = o.now ?? (() => performance.now())
   const wallClock = o.wallClock ?? (() => new Date())
   const startedAt = wallClock().toISOString()
+  const kernel = measureKernelCosts()
   const imageOptions: ImageSetOptions = { ...DEFAULT_IMAGE_OPTIONS, ...o.image, dir: o.imagesDir, count: o.n }
   progress.stepStart('images', 'generate', o.n)
   const g0 = now()
@@ -491,6 +501,7 @@ export async function runBenchmark(o: BenchRunOptions): Promise<BenchRunResult> 
       cpus: cpuList.length,
       cpuModel: cpuList[0]?.model ?? 'unknown',
       memoryGB: Math.round(totalmem() / 2 ** 30),
+      kernel,
     },
     images: {
       count: set.images.length,
