@@ -7,6 +7,8 @@
  *   at which the remote identity is proven) unless the peer is in the set, and we never dial or
  *   upgrade an outbound connection to a peer outside it.
  * - Yamux sends window updates at half the window, not after every frame (yamux-window-updates.ts).
+ * - Each Noise message leaves in one socket write, its length and ciphertext together
+ *   (single-write-sends.ts).
  * - Noise seals with libsodium's ChaCha20-Poly1305 where sodium-native loads (noise-crypto.ts).
  * - Loopback testnets open many connections from one host at once: libp2p's default of 5
  *   inbound connections per second per host then resets dials (platform.md), so it is raised.
@@ -20,6 +22,7 @@ import type { PeerId } from '@libp2p/interface'
 import { libp2pKeyFromSecretKey } from './peer-identity.ts'
 import { installLengthPrefixNoThrow } from './length-prefix-no-throw.ts'
 import { installYamuxHalfWindowUpdates } from './yamux-window-updates.ts'
+import { installSingleWriteSends } from './single-write-sends.ts'
 import { createNoiseCrypto } from './noise-crypto.ts'
 
 /** Noise's cipher on libsodium where sodium-native loads (noise-crypto.ts), else Noise's default. */
@@ -40,6 +43,7 @@ export interface Libp2pHostOptions {
 export async function createLibp2pHost(options: Libp2pHostOptions): Promise<Libp2p> {
   installYamuxHalfWindowUpdates()
   installLengthPrefixNoThrow()
+  installSingleWriteSends()
   const privateKey = await libp2pKeyFromSecretKey(options.secretKey)
   const denyIn = (peerId: PeerId): boolean => {
     const denied = !options.isAllowed(peerId)

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
+import { connect, Socket } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { sha256 } from '../../core/hash.ts'
@@ -123,6 +123,32 @@ test('bad options are typed errors', () => {
   assert.throws(() => net.onMessage('', () => {}), bad)
   net.broadcast('tx', new Uint8Array(1)) // not started: refused, never throws
   assert.equal(net.stats().broadcastsRefused, 1)
+})
+
+test('each message leaves in one socket write: no Noise length prefix on its own (single-write-sends.ts)', async () => {
+  const cluster = await startCluster(2)
+  const writes: number[] = []
+  const write = Socket.prototype.write
+  try {
+    const { nets, keys } = cluster
+    await waitFor(() => meshReady(nets, () => 1), 'a connected pair')
+    const log = recordMessages(nets[1]!, ['vote'], keys)
+    Socket.prototype.write = function countedWrite(this: Socket, chunk: unknown, ...rest: unknown[]) {
+      writes.push((chunk as Uint8Array).byteLength)
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
+    } as typeof write
+    for (let m = 0; m < 10; m++) {
+      nets[0]!.broadcast('vote', utf8.encode(`vote ${m}`))
+      await waitFor(() => log.get('vote')!.length === m + 1, `vote ${m} delivered`)
+    }
+    Socket.prototype.write = write
+    // Without the patch every message was two writes, the first of them 2 bytes long.
+    assert.deepEqual(writes.filter((n) => n <= 2), [], `socket writes: ${writes.join(', ')}`)
+    assert.ok(writes.length >= 10, `socket writes: ${writes.join(', ')}`)
+  } finally {
+    Socket.prototype.write = write
+    await cluster.stopAll()
+  }
 })
 
 test('4 networks form a mesh and deliver each broadcast exactly once per node', async () => {
