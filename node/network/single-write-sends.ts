@@ -12,8 +12,10 @@
  * What is changed: `send` of a raw transport connection (libp2p's `AbstractMultiaddrConnection`,
  * which the TCP connection extends) joins a list of several chunks into one buffer before it is
  * queued; the library's own `send` does the rest (queueing, back-pressure, `sendData`). Messages
- * here are small (a vote is ~150 bytes), so the copy costs less than the write it saves. A
- * single buffer, or a list of one chunk, passes through unchanged. Streams inside the connection
+ * here are mostly small (a vote is ~150 bytes), so the copy costs less than the write it saves;
+ * a large transfer (a block sync answer, which Noise splits into 64 KiB messages) is joined too,
+ * one copy instead of two writes per 64 KiB. A single buffer, or a list of one chunk, passes
+ * through unchanged. Streams inside the connection
  * (Noise's, yamux's) are not touched. Idempotent; fails loudly if the class loses its `send`.
  */
 import { AbstractMultiaddrConnection } from '@libp2p/utils'
