@@ -151,9 +151,10 @@ class MedchainDriver implements ChainDriver {
     }
     const [gov, host, doctor, patient] = [await account('gov'), await account('host'), await account('doctor'), await account('patient')]
     const compiled = compileXrayContract()
-    // Connecting is preparation, as the Ethereum drivers' factory connects its provider (and
-    // calls the node once) before timing starts: here the client's connection to its node is the
-    // WebSocket its finality subscription runs on. Opening it took ~22 ms inside setup's timing.
+    // Connecting is preparation, as the Ethereum drivers' factory connects its provider and calls
+    // the node once (web3_clientVersion) before timing starts: here the client calls the node once
+    // too, and opens the WebSocket its finality subscription runs on (~22 ms when setup did it).
+    await client.request('chain_status')
     const watcher = await FinalTxWatcher.open(client)
     return new MedchainDriver(net, dir, options, client, gov, host, doctor, patient, compiled, watcher)
   }
