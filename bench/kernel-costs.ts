@@ -4,7 +4,8 @@
  *
  * Why: the machines here are virtual, and what differs between them is mostly the kernel's
  * price, not the CPU's. On 2026-12-02 one of them checked Ed25519 signatures as fast as the
- * machine of the day before (8,600–11,700 per second on node:crypto), while this probe read
+ * machine of the day before (8,605–11,735 per second on node:crypto; 10,142 there, with
+ * `npm run bench:core`), while this probe read
  * 1.96–2.84 µs per getrusage and 11.4–11.8 µs per fresh page (a C loop: getppid 1.04–1.21 µs,
  * a fault 11.0–14.0 µs), and the same code took 2.9–4.3 s for 100 records one at a time instead
  * of 1.7–2.0 s; Hardhat slowed down with it (1,116 ms against 537.6–789.2 ms). A validator pays
