@@ -4,15 +4,20 @@ import { createHash } from 'node:crypto'
 import { createMedchainDriverFactory, defaultBenchProcesses } from './medchain-driver.ts'
 import { runChain, type BenchRunResult } from './workload.ts'
 import { formatTable, renderHtml } from './report.ts'
-import { readProcessUsage, parseProcStatCpuMs, parseProcStatusKb } from './medchain/process-usage.ts'
+import { readProcessUsage, readProcStat, parseProcStat, parseProcStatCpuMs, parseProcStatusKb } from './medchain/process-usage.ts'
 
 test('process usage: /proc stat and status parse (command names with spaces and parentheses)', () => {
   const stat = '1234 (node (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 12 0 100 0 0'
   assert.equal(parseProcStatCpuMs(stat, 100), 3000)
+  assert.deepEqual(parseProcStat(stat, 100), { cpuMs: 3000, minorFaults: 7 })
+  assert.throws(() => parseProcStat('1234 (node) S 1 2'), /no minflt\/utime\/stime/)
   assert.equal(parseProcStatusKb('Name:\tnode\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n', 'VmRSS'), 1024 * 1024)
   assert.equal(parseProcStatusKb('Name:\tnode\n', 'VmRSS'), 0)
   assert.equal(readProcessUsage(undefined), undefined)
-  if (process.platform === 'linux') assert.ok(readProcessUsage(process.pid)!.rssBytes > 0)
+  if (process.platform === 'linux') {
+    assert.ok(readProcessUsage(process.pid)!.rssBytes > 0)
+    assert.ok(readProcStat(process.pid)!.minorFaults > 0)
+  }
 })
 
 test('defaultBenchProcesses: one node process per core, never more than the validators', () => {

@@ -21,6 +21,7 @@ import { createMedchainDriverFactory } from './medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from './workload.ts'
 import { formatPerfSplit, parsePerfScript, splitPerfSamples } from './medchain/perf-split.ts'
 import { formatKernelCosts, measureKernelCosts } from './kernel-costs.ts'
+import { readProcStat } from './medchain/process-usage.ts'
 
 const n = Number(process.argv[2] ?? 100)
 const processes = process.argv[3] === undefined ? undefined : Number(process.argv[3])
@@ -45,18 +46,14 @@ function nodePids(): number[] {
  * the kernel had to map, and usually zero, on first touch: freshly allocated or returned memory).
  */
 function nodesUsage(): { cpuMs: number; minorFaults: number } {
-  let ticks = 0
+  let cpuMs = 0
   let minorFaults = 0
   for (const pid of nodePids()) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      minorFaults += Number(f[7])
-      ticks += Number(f[11]) + Number(f[12])
-    } catch {
-      // the process ended meanwhile
-    }
+    const stat = readProcStat(pid) // undefined: the process ended meanwhile
+    cpuMs += stat?.cpuMs ?? 0
+    minorFaults += stat?.minorFaults ?? 0
   }
-  return { cpuMs: ticks * 10, minorFaults } // USER_HZ = 100
+  return { cpuMs, minorFaults }
 }
 
 /** Prints where the recorded CPU went (perf script must name the nodes' frames: see the top). */
