@@ -1,15 +1,13 @@
 /**
  * X25519 (RFC 7748) on node:crypto (OpenSSL): ~0.05 ms per key agreement against ~0.8 ms for
  * @noble/curves' BigInt ladder here, and several ms in a process that has just started. Secrets
- * generated here stay inside OpenSSL (KeyObjects); raw secrets passed in are copied into DER only
- * for the import and that copy is wiped. x25519.test.ts checks every function against noble and
- * the RFC's vectors.
+ * generated here stay inside OpenSSL (KeyObjects). Keys go in and out raw (Node's 'raw-private' /
+ * 'raw-public' formats; see core/keys.ts for why not DER). x25519.test.ts checks every function
+ * against noble and the RFC's vectors.
  */
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
+import { bufferView } from '../core/hex.ts'
 
-// DER prefixes of X25519 keys (RFC 8410); node:crypto takes raw keys only this way.
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
 const KEY_LENGTH = 32
 
 export interface X25519KeyPair {
@@ -27,12 +25,7 @@ export function generateX25519KeyPair(): X25519KeyPair {
 /** A private key object from a raw 32-byte secret (OpenSSL clamps it on use, as RFC 7748 says). */
 export function x25519PrivateKey(secret: Uint8Array): KeyObject {
   if (!(secret instanceof Uint8Array) || secret.length !== KEY_LENGTH) throw new TypeError(`an X25519 secret is ${KEY_LENGTH} bytes`)
-  const der = Buffer.concat([PKCS8_PREFIX, secret])
-  try {
-    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
-  } finally {
-    der.fill(0)
-  }
+  return createPrivateKey({ key: bufferView(secret), format: 'raw-private', asymmetricKeyType: 'x25519' })
 }
 
 /**
@@ -57,9 +50,9 @@ export function x25519PublicKeyOf(privateKey: KeyObject): Uint8Array {
   return rawPublicKey(createPublicKey(privateKey))
 }
 
-/** The raw u-coordinate of an X25519 public key object (its SPKI encoding without the prefix). */
+/** The raw u-coordinate of an X25519 public key object. */
 function rawPublicKey(publicKey: KeyObject): Uint8Array {
-  return new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
+  return new Uint8Array(publicKey.export({ format: 'raw-public' }))
 }
 
 /**
@@ -68,6 +61,6 @@ function rawPublicKey(publicKey: KeyObject): Uint8Array {
  */
 export function x25519SharedSecret(privateKey: KeyObject, peer: Uint8Array): Uint8Array {
   if (!(peer instanceof Uint8Array) || peer.length !== KEY_LENGTH) throw new TypeError(`an X25519 public key is ${KEY_LENGTH} bytes`)
-  const publicKey = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, peer]), format: 'der', type: 'spki' })
+  const publicKey = createPublicKey({ key: bufferView(peer), format: 'raw-public', asymmetricKeyType: 'x25519' })
   return new Uint8Array(diffieHellman({ privateKey, publicKey }))
 }

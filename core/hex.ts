@@ -1,8 +1,13 @@
 import { CoreError, CoreErrorCode } from './errors.ts'
 
+/** A Buffer over the same memory as `bytes` (no copy), for Node APIs typed to take a Buffer. */
+export function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 /** Bytes as `0x`-prefixed lowercase hex: the one textual form of hashes, ids and keys. */
 export function toHex(bytes: Uint8Array): string {
-  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+  return '0x' + bufferView(bytes).toString('hex')
 }
 
 const HEX_RE = /^(0x)?([0-9a-fA-F]{2})*$/
