@@ -16,7 +16,7 @@ export interface TraceEvent {
   readonly height: number
 }
 
-/** Parses trace lines (`<epoch ms> <node> <event> <height>`); lines that do not parse are skipped. */
+/** Parses trace lines (`<machine ms> <node> <event> <height>`, step-trace.ts); lines that do not parse are skipped. */
 export function parseTrace(text: string): TraceEvent[] {
   const events: TraceEvent[] = []
   for (const line of text.split('\n')) {

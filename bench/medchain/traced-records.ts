@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMedchainDriverFactory } from '../medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from '../workload.ts'
+import { machineClockMs } from '../../node/consensus-runner/step-trace.ts'
 import { parseTrace, type RecordWindow, type TraceEvent } from './height-trace.ts'
 
 export interface TracedRecordsOptions {
@@ -25,7 +26,8 @@ export interface TracedRecords {
 }
 
 export async function runTracedRecords(o: TracedRecordsOptions): Promise<TracedRecords> {
-  const now = (): number => performance.timeOrigin + performance.now()
+  // The nodes' trace clock: times from both sides are compared, so both read the machine's.
+  const now = machineClockMs
   const dir = await mkdtemp(join(tmpdir(), 'medchain-trace-'))
   const traceFile = join(dir, 'steps.trace')
   const windows: RecordWindow[] = []

@@ -495,6 +495,7 @@ export class BftRunner implements ConsensusRunner {
           if (block.header.height !== this.chain.height + 1 || !block.commit) break
           verifyCommit(this.deps.node.genesis.chainId, this.deps.node.genesis.validatorSet, block.commit, block.header.height, block.hash, this.deps.node.signatures.verify)
           await this.chain.commitBlock(block, block.commit)
+          this.trace?.record('persisted', block.header.height)
         }
         failures = 0
       } catch (e) {

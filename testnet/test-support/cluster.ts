@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TxKind, createSignedTx, generateKeyPair, type KeyPair } from '../../core/index.ts'
 import { DEFAULT_TESTNET_OPTIONS, type TestnetOptions } from '../layout.ts'
+import type { NodeProcessOptions } from '../node-process.ts'
 import { startTestnet, waitUntilFinal, type RunningTestnet } from '../testnet.ts'
 import { freePortRange } from '../free-ports.ts'
 
@@ -17,14 +18,15 @@ export interface TestCluster {
   cleanup(): Promise<void>
 }
 
-export async function startCluster(nodes: number, extra: Partial<TestnetOptions> = {}): Promise<TestCluster> {
+/** `processOptions` reaches every node process (e.g. `env` with MEDCHAIN_TRACE_FILE). */
+export async function startCluster(nodes: number, extra: Partial<TestnetOptions> = {}, processOptions: NodeProcessOptions = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'medchain-cluster-'))
   const base = await freePortRange(nodes * 2)
   const options: TestnetOptions = {
     ...DEFAULT_TESTNET_OPTIONS, nodes, dir: join(dir, 'net'), basePort: base, baseRpcPort: base + nodes,
     blockIntervalMs: 200, chainId: 'medchain-itest', ...extra,
   }
-  const net = await startTestnet(options)
+  const net = await startTestnet(options, undefined, processOptions)
   try {
     await waitUntilFinal(net, 0, 60_000)
   } catch (e) {
