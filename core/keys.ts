@@ -7,9 +7,9 @@
  * imported per call) against ~380 µs for @noble/curves, and verifies in ~58 µs. Ed25519 signing is
  * deterministic, so both libraries give the same bytes (`signNoble`, checked against the RFC
  * vectors in keys.test.ts). Public keys are derived by OpenSSL too (`publicKeyFromSecretKey`,
- * 0.075–0.079 ms at the median in two scratch runs, 0.118–0.200 ms in three before the raw import
- * below; ~0.6 ms for noble warm and ~40 ms in a process that has just started);
- * noble stays as the cross-check. Both sides
+ * 0.075–0.079 ms at the median in two scratch runs, 0.118–0.200 ms in three before the raw
+ * import below; ~0.6 ms for noble warm and ~40 ms in a process that has just started); noble
+ * stays as the cross-check. Both sides
  * enforce the same rule: noble runs with `zip215: false` (RFC 8032 strict), and small-order or
  * non-canonical public keys, and keys with a small-order component, are refused before any
  * signature is checked. noble checks the cofactored equation and OpenSSL the cofactorless one, so

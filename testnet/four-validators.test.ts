@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { addressFromPublicKey, formatAddress } from '../core/index.ts'
+import { parseTrace } from '../node/consensus-runner/step-trace.ts'
 import { waitFor } from '../node/test-support/fixtures.ts'
 import { WARM_UP_STATE_ROOT } from '../node/warm-up.ts'
 import { kvSender, startCluster, waitForHeight } from './test-support/cluster.ts'
@@ -56,7 +57,7 @@ test('4 validators: kill one, the chain goes on; restart it, it catches up; all 
     }
     // The blocks made while node3 was down reached it by block sync, and its trace says each was
     // persisted (a trace without them misreads a record's height: bench/medchain/height-trace.ts).
-    const persisted = new Set((await readFile(traceFile, 'utf8')).split('\n').map((l) => l.split(' ')).filter((f) => f[1] === 'node3' && f[2] === 'persisted').map((f) => Number(f[3])))
+    const persisted = new Set(parseTrace(await readFile(traceFile, 'utf8')).filter((e) => e.node === 'node3' && e.event === 'persisted').map((e) => e.height))
     for (let h = before + 2; h <= during; h++) assert.ok(persisted.has(h), `node3's trace lists height ${h} as persisted`)
   } finally {
     await cluster.cleanup()

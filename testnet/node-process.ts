@@ -1,8 +1,9 @@
 /**
  * One node (or several: see `configFiles`) as a child process: start, stop (SIGTERM, then
  * SIGKILL after a grace period), kill (SIGKILL, for fault tests) and restart. Output goes to the
- * node's own log file; the process's stderr is kept (bounded) to explain an early exit. A node stops by itself when the process that
- * started it is gone (IPC channel), so a crashed test or benchmark leaves no nodes behind.
+ * node's own log file; the process's stderr is kept (bounded) to explain an early exit. A node
+ * stops by itself when the process that started it is gone (IPC channel), so a crashed test or
+ * benchmark leaves no nodes behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PHASES, parseTrace, precommitSaveTimes, quantile, recordPhases, summarisePhases } from './height-trace.ts'
+import { parseTrace } from '../../node/consensus-runner/step-trace.ts'
+import { PHASES, precommitSaveTimes, quantile, recordPhases, summarisePhases } from './height-trace.ts'
 import { runTracedRecords } from './traced-records.ts'
 import { quorumSize } from '../../core/validators.ts'
 

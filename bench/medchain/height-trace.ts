@@ -8,25 +8,7 @@
  * from the window's start to the first step of that kind at that height (for the quorum phases:
  * to the quorum-th validator's signed vote), so phases read as a timeline.
  */
-
-export interface TraceEvent {
-  readonly at: number
-  readonly node: string
-  readonly event: string
-  readonly height: number
-}
-
-/** Parses trace lines (`<machine ms> <node> <event> <height>`, step-trace.ts); lines that do not parse are skipped. */
-export function parseTrace(text: string): TraceEvent[] {
-  const events: TraceEvent[] = []
-  for (const line of text.split('\n')) {
-    const [at, node, event, height, extra] = line.trim().split(' ')
-    if (extra !== undefined || !at || !node || !event || height === undefined) continue
-    const e = { at: Number(at), node, event, height: Number(height) }
-    if (Number.isFinite(e.at) && Number.isSafeInteger(e.height)) events.push(e)
-  }
-  return events.sort((a, b) => a.at - b.at)
-}
+import type { TraceEvent } from '../../node/consensus-runner/step-trace.ts'
 
 export interface RecordWindow {
   readonly start: number

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMedchainDriverFactory } from '../medchain-driver.ts'
 import { freshFingerprints, PAPER_SCENARIO } from '../workload.ts'
-import { machineClockMs } from '../../node/consensus-runner/step-trace.ts'
-import { parseTrace, type RecordWindow, type TraceEvent } from './height-trace.ts'
+import { machineClockMs, parseTrace, type TraceEvent } from '../../node/consensus-runner/step-trace.ts'
+import type { RecordWindow } from './height-trace.ts'
 
 export interface TracedRecordsOptions {
   readonly validators: number

@@ -93,6 +93,7 @@ export class BftRunner implements ConsensusRunner {
   private idle: Promise<void> = Promise.resolve()
   /** Undefined when off: `this.trace?.record(…)` then skips even computing its arguments. */
   private readonly trace: StepTrace | undefined
+  private stopTracingCommits: (() => void) | undefined
 
   constructor(private readonly deps: BftRunnerDeps) {
     const { node } = deps
@@ -136,6 +137,8 @@ export class BftRunner implements ConsensusRunner {
     network.onMessage(TOPIC.block, (payload) => this.onBlockMessage(payload))
     network.onMessage(TOPIC.consensus, (payload, from) => this.onConsensusMessage(payload, from))
     network.handleRequests((payload) => this.answerRequest(payload))
+    // Every block the chain writes, whichever path committed it (consensus or block sync).
+    if (this.trace) this.stopTracingCommits = this.chain.onFinalBlock((block) => this.trace?.record('persisted', block.header.height))
     await network.start()
     this.deps.node.setPeersProvider(() => network.connectedPeers())
     this.startHeight(this.chain.height + 1)
@@ -150,6 +153,7 @@ export class BftRunner implements ConsensusRunner {
     for (const waiters of this.blockWaiters.values()) for (const w of waiters) w()
     await this.idle
     await this.deps.network.stop()
+    this.stopTracingCommits?.()
     this.trace?.close()
   }
 
@@ -454,7 +458,6 @@ export class BftRunner implements ConsensusRunner {
       return
     }
     await this.chain.commitBlock(block, certificate)
-    this.trace?.record('persisted', height)
     for (const [id, b] of this.proposed) if (b.header.height <= height) this.proposed.delete(id)
     this.afterCommit(height)
   }
@@ -495,7 +498,6 @@ export class BftRunner implements ConsensusRunner {
           if (block.header.height !== this.chain.height + 1 || !block.commit) break
           verifyCommit(this.deps.node.genesis.chainId, this.deps.node.genesis.validatorSet, block.commit, block.header.height, block.hash, this.deps.node.signatures.verify)
           await this.chain.commitBlock(block, block.commit)
-          this.trace?.record('persisted', block.header.height)
         }
         failures = 0
       } catch (e) {

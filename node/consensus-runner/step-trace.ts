@@ -51,3 +51,23 @@ export function openStepTrace(path: string, nodeName: string, now: () => number 
     },
   }
 }
+
+/** One parsed trace line. */
+export interface TraceEvent {
+  readonly at: number
+  readonly node: string
+  readonly event: string
+  readonly height: number
+}
+
+/** Parses trace lines (the format above), in time order; lines that do not parse are skipped. */
+export function parseTrace(text: string): TraceEvent[] {
+  const events: TraceEvent[] = []
+  for (const line of text.split('\n')) {
+    const [at, node, event, height, extra] = line.trim().split(' ')
+    if (extra !== undefined || !at || !node || !event || height === undefined) continue
+    const e = { at: Number(at), node, event, height: Number(height) }
+    if (Number.isFinite(e.at) && Number.isSafeInteger(e.height)) events.push(e)
+  }
+  return events.sort((a, b) => a.at - b.at)
+}
