@@ -442,7 +442,7 @@ export function freshFingerprints(tag: string, count: number): string[] {
 export async function hashImages(images: readonly BenchImage[], progress: ProgressSink = silentProgress, now: () => number = () => performance.now()): Promise<HashingResult> {
   progress.stepStart('images', 'hash', images.length)
   const t0 = now()
-  // The hospital client's hasher (client/image-hash.ts `hashFiles`: in order, reading ahead).
+  // The hospital client's hasher (client/image-hash.ts `hashFiles`: in order, reading ahead from the disk).
   const hashes = (await hashFiles(images.map((im) => im.path), (_fp, i) => progress.stepProgress('images', 'hash', i + 1, images.length))).map((fp) => fp.sha256)
   const ms = now() - t0
   images.forEach((im, i) => {

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { promises as fs, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { isClientError } from './errors.ts'
-import { createLimiter, fingerprintOf, hashFile, hashFiles, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DEFAULT_IMAGE_EXTENSIONS, READ_AHEAD_FILES } from './image-hash.ts'
+import { createLimiter, fingerprintOf, hashFile, hashFiles, hashImages, isFingerprint, listImageFiles, mapWithConcurrency, DiskReadGauge, DEFAULT_IMAGE_EXTENSIONS, DISK_READ_BYTES_PER_MS, GAUGE_WINDOW, GAUGED_READ_MIN_BYTES, READ_AHEAD_FILES, type ReadAheadMode } from './image-hash.ts'
 import { scratchDir } from './test-support/scratch-dir.ts'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
@@ -70,35 +70,94 @@ test('hashImages hashes every file in order and reports progress', async () => {
   assert.equal(result.find((r) => r.path.endsWith('Z.png'))!.sha256, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
 })
 
-test('hashFiles reads ahead and gives what hashFile gives, in order; a failing file is reported in its place and leaks no descriptor', async () => {
-  const { root, contents } = await tree()
-  // More files than the read-ahead window, of sizes around the 1 MiB first read.
-  const sizes = [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 5, ...Array.from({ length: READ_AHEAD_FILES + 3 }, (_, i) => 300_000 + i)]
+const openFds = async (): Promise<number> => (await fs.readdir('/proc/self/fd')).length
+
+async function manyFiles(root: string, contents: Map<string, Buffer>, sizes: readonly number[], prefix: string): Promise<string[]> {
   const paths: string[] = []
   for (const [i, size] of sizes.entries()) {
-    const p = join(root, `many-${String(i).padStart(2, '0')}.jpg`)
+    const p = join(root, `${prefix}-${String(i).padStart(2, '0')}.jpg`)
     const data = randomBytes(size)
     await fs.writeFile(p, data)
     contents.set(p, data)
     paths.push(p)
   }
-  const seen: number[] = []
-  const result = await hashFiles(paths, (_fp, i) => seen.push(i))
-  assert.deepEqual(seen, paths.map((_p, i) => i))
-  for (const [i, fp] of result.entries()) {
-    assert.equal(fp.path, paths[i])
-    assert.equal(fp.size, sizes[i])
-    assert.deepEqual(fp, await hashFile(paths[i]!))
-    assert.equal(fp.sha256, sha(contents.get(fp.path)!))
+  return paths
+}
+
+for (const readAhead of ['always', 'never', 'auto'] as const satisfies readonly ReadAheadMode[]) {
+  test(`hashFiles (read ahead: ${readAhead}) gives what hashFile gives, in order; a failing file is reported in its place and leaks no descriptor`, async () => {
+    const { root, contents } = await tree()
+    // More files than the read-ahead window, of sizes around the 1 MiB first read.
+    const sizes = [0, 1, 1024 * 1024 - 1, 1024 * 1024, 1024 * 1024 + 1, 2 * 1024 * 1024 + 5, ...Array.from({ length: READ_AHEAD_FILES + 3 }, (_, i) => 300_000 + i)]
+    const paths = await manyFiles(root, contents, sizes, 'many')
+    const seen: number[] = []
+    const result = await hashFiles(paths, (_fp, i) => seen.push(i), { readAhead })
+    assert.deepEqual(seen, paths.map((_p, i) => i))
+    for (const [i, fp] of result.entries()) {
+      assert.equal(fp.path, paths[i])
+      assert.equal(fp.size, sizes[i])
+      assert.deepEqual(fp, await hashFile(paths[i]!))
+      assert.equal(fp.sha256, sha(contents.get(fp.path)!))
+    }
+    const before = process.platform === 'linux' ? await openFds() : 0
+    const broken = [...paths.slice(0, 3), join(root, 'missing.jpg'), ...paths.slice(3)]
+    const reported: number[] = []
+    await assert.rejects(hashFiles(broken, (_fp, i) => reported.push(i), { readAhead }), (e) => isClientError(e, 'FILE_NOT_FOUND') && /missing\.jpg/.test((e as Error).message))
+    assert.deepEqual(reported, [0, 1, 2], 'the files before the failing one are done, none after')
+    if (process.platform === 'linux') assert.equal(await openFds(), before, 'every descriptor opened ahead is closed')
+    assert.deepEqual(await hashFiles([], undefined, { readAhead }), [])
+  })
+}
+
+test('hashFiles starts reading ahead once most first reads look like the disk, not before, and not from the page cache', { skip: process.platform !== 'linux' }, async () => {
+  const { root, contents } = await tree()
+  await hashFile(join(root, 'b/chest-2.JPG')) // every byte of the chunk buffer written: no read below pays first-touch faults
+  const paths = await manyFiles(root, contents, Array.from({ length: GAUGE_WINDOW + 4 }, (_, i) => 300_000 + i), 'gauge')
+  const extraFdsPerFile = async (now: () => number): Promise<number[]> => {
+    const base = await openFds()
+    const extra: number[] = []
+    // readdir in onEach would yield; count synchronously instead.
+    const result = await hashFiles(paths, () => extra.push(readdirSync('/proc/self/fd').length - base), { now })
+    for (const fp of result) assert.equal(fp.sha256, sha(contents.get(fp.path)!))
+    return extra
   }
-  const openFds = async (): Promise<number> => (await fs.readdir('/proc/self/fd')).length
-  const before = process.platform === 'linux' ? await openFds() : 0
-  const broken = [...paths.slice(0, 3), join(root, 'missing.jpg'), ...paths.slice(3)]
-  const reported: number[] = []
-  await assert.rejects(hashFiles(broken, (_fp, i) => reported.push(i)), (e) => isClientError(e, 'FILE_NOT_FOUND') && /missing\.jpg/.test((e as Error).message))
-  assert.deepEqual(reported, [0, 1, 2], 'the files before the failing one are done, none after')
-  if (process.platform === 'linux') assert.equal(await openFds(), before, 'every descriptor opened ahead is closed')
-  assert.deepEqual(await hashFiles([]), [])
+  // 300 KB in 0.5 ms is 0.6 GB/s: the disk. The switch comes after a majority of the window.
+  let t = 0
+  const slow = await extraFdsPerFile(() => (t += 0.25))
+  const majority = Math.floor(GAUGE_WINDOW / 2) + 1
+  assert.deepEqual(slow.slice(0, majority), Array(majority).fill(0), 'one file at a time until a majority of the window was slow')
+  assert.ok(slow.slice(majority, -1).every((n) => n > 0), `reading ahead (files still ahead) after ${majority} slow reads: ${slow.join(',')}`)
+  // A clock that never moves: every read from the page cache, never reading ahead.
+  assert.deepEqual(await extraFdsPerFile(() => 0), Array(paths.length).fill(0))
+})
+
+test('DiskReadGauge: the disk once most of the last GAUGE_WINDOW timed reads were slower than DISK_READ_BYTES_PER_MS', () => {
+  const bytes = 300_000
+  const slowMs = (bytes / DISK_READ_BYTES_PER_MS) * 2 // 1.25 GB/s
+  const fastMs = (bytes / DISK_READ_BYTES_PER_MS) / 2 // 5 GB/s
+  const majority = Math.floor(GAUGE_WINDOW / 2) + 1
+  const gauge = new DiskReadGauge()
+  for (let i = 0; i < majority - 1; i++) assert.equal(gauge.observe(bytes, slowMs), false, 'fewer slow reads than a majority of the window')
+  assert.equal(gauge.observe(bytes, slowMs), true)
+  for (let i = majority; i < GAUGE_WINDOW; i++) assert.equal(gauge.observe(bytes, slowMs), true)
+  // Small reads are mostly a system call: not counted either way.
+  for (let i = 0; i < 20; i++) assert.equal(gauge.observe(GAUGED_READ_MIN_BYTES - 1, 1000), true)
+  // Slow ones leave the window as fast ones come: 4 of 7 slow is the disk, 3 of 7 is not.
+  for (let i = 0; i < GAUGE_WINDOW - majority; i++) assert.equal(gauge.observe(bytes, fastMs), true)
+  assert.equal(gauge.observe(bytes, fastMs), false)
+  assert.equal(gauge.fromDisk, false)
+  // Fast reads first: slow ones must still make a majority of the window.
+  const late = new DiskReadGauge()
+  for (let i = 0; i < GAUGE_WINDOW; i++) late.observe(bytes, fastMs)
+  for (let i = 0; i < majority - 1; i++) assert.equal(late.observe(bytes, slowMs), false)
+  assert.equal(late.observe(bytes, slowMs), true)
+  // One slow read among fast ones (a preempted copy from the cache) is not the disk.
+  const cached = new DiskReadGauge()
+  for (let i = 0; i < 3 * GAUGE_WINDOW; i++) assert.equal(cached.observe(bytes, i % GAUGE_WINDOW === 3 ? 100 : fastMs), false)
+  // Exactly at the threshold is not slower than it.
+  const edge = new DiskReadGauge()
+  for (let i = 0; i < GAUGE_WINDOW; i++) edge.observe(bytes, bytes / DISK_READ_BYTES_PER_MS)
+  assert.equal(edge.fromDisk, false)
 })
 
 test('mapWithConcurrency never runs more than the limit and keeps order; the first error wins', async () => {

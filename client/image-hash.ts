@@ -52,6 +52,8 @@ const HASH_CHUNK_BYTES = 1 << 20
 const HASH_YIELD_BYTES = 16 * HASH_CHUNK_BYTES
 /** One chunk buffer for every call: each chunk is read and hashed before anything else runs. */
 let chunkBuffer: Buffer | undefined
+/** Bytes of `chunkBuffer` some read has written: a read past them also pays first-touch page faults. */
+let chunkTouchedBytes = 0
 
 /**
  * Streams one file through SHA-256 in 1 MiB chunks.
@@ -62,10 +64,18 @@ let chunkBuffer: Buffer | undefined
  * with `readSync` into one reused buffer hashes 100 Kaggle-sized images about twice as fast.
  * Memory stays one chunk for any file size, and a file larger than 16 MiB (a DICOM study) yields
  * to the event loop every 16 MiB, so a server calling this never stalls for long. Many files:
- * `hashFiles`, which reads ahead.
+ * `hashFiles`, which reads ahead once they come from the disk.
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR
  */
 export async function hashFile(path: string): Promise<ImageFingerprint> {
+  return hashFileTimingFirstRead(path)
+}
+
+/**
+ * `hashFile`, telling `onFirstRead` how long the first read took. A read into bytes of the chunk
+ * buffer no read has written yet is not told: its page faults are not the source's speed.
+ */
+async function hashFileTimingFirstRead(path: string, onFirstRead?: (bytes: number, ms: number) => void, now: () => number = () => performance.now()): Promise<ImageFingerprint> {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -73,9 +83,20 @@ export async function hashFile(path: string): Promise<ImageFingerprint> {
     throw ioError(e, path)
   }
   try {
+    const buffer = (chunkBuffer ??= Buffer.allocUnsafe(HASH_CHUNK_BYTES))
+    let first: number
+    const t0 = now()
+    try {
+      first = readSync(fd, buffer, 0, buffer.length, 0)
+    } catch (e) {
+      throw ioError(e, path)
+    }
+    const ms = now() - t0
+    if (first > chunkTouchedBytes) chunkTouchedBytes = first
+    else onFirstRead?.(first, ms)
     const h = createSha256()
-    const size = await hashFrom(fd, h, 0, path)
-    return fingerprint(path, size, h)
+    h.update(buffer.subarray(0, first))
+    return fingerprint(path, await hashFrom(fd, h, first, path), h)
   } finally {
     closeSync(fd)
   }
@@ -94,6 +115,7 @@ async function hashFrom(fd: number, h: ReturnType<typeof createSha256>, offset: 
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, size)
       if (n === 0) return size
+      if (n > chunkTouchedBytes) chunkTouchedBytes = n
       h.update(buffer.subarray(0, n))
       size += n
       sinceYield += n
@@ -110,20 +132,80 @@ async function hashFrom(fd: number, h: ReturnType<typeof createSha256>, offset: 
 /** Files whose first MiB `hashFiles` reads on the thread pool while it hashes the current one. */
 export const READ_AHEAD_FILES = 8
 
+/**
+ * A first read at least this large is timed by `DiskReadGauge`: a smaller one is mostly the
+ * system call's own cost, whichever the source.
+ */
+export const GAUGED_READ_MIN_BYTES = 64 * 1024
+/**
+ * Reads slower than this (bytes per ms: 2.5 GB/s) came from the disk. First reads of the bench's
+ * ~300 KB images on the EPYC (bench/README.md, round of 2026-12-02, 14:35): from the page cache
+ * 5.44–7.77 GB/s at the median, after `drop_caches` 0.87–1.76 GB/s.
+ */
+export const DISK_READ_BYTES_PER_MS = 2.5e6
+/** `DiskReadGauge` judges the last this many timed reads. */
+export const GAUGE_WINDOW = 7
+
+/**
+ * Tells whether the files being hashed come from the disk or from the page cache, from how fast
+ * their first reads copy: more than half of the last `GAUGE_WINDOW` timed reads slower than
+ * `DISK_READ_BYTES_PER_MS` means the disk (so the first four timed reads can decide). A
+ * majority, not one read, because a read from the cache is now and then slow too (preempted).
+ * Pure: the caller times the reads.
+ */
+export class DiskReadGauge {
+  private readonly slow: boolean[] = []
+  private slowCount = 0
+
+  /** Feeds one read (`bytes` copied in `ms`); true while most of the recent reads were slow. */
+  observe(bytes: number, ms: number): boolean {
+    if (bytes >= GAUGED_READ_MIN_BYTES) {
+      const isSlow = bytes < ms * DISK_READ_BYTES_PER_MS
+      this.slow.push(isSlow)
+      if (isSlow) this.slowCount++
+      if (this.slow.length > GAUGE_WINDOW && this.slow.shift()) this.slowCount--
+    }
+    return this.fromDisk
+  }
+
+  get fromDisk(): boolean {
+    return this.slowCount * 2 > GAUGE_WINDOW
+  }
+}
+
+/** How `hashFiles` reads: 'auto' (the default) reads ahead once `DiskReadGauge` sees the disk. */
+export type ReadAheadMode = 'auto' | 'always' | 'never'
+
+export interface HashFilesOptions {
+  readonly readAhead?: ReadAheadMode
+  /** The clock that times first reads for 'auto' (ms); tests pass a fake one. */
+  readonly now?: () => number
+}
+
 type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: Promise<number> } | { readonly error: ClientError }
 
 /**
- * Hashes files in order, reading ahead: while one file is hashed, the first MiB of each of the
- * next `READ_AHEAD_FILES` is read by the thread pool (one read each, into a pooled buffer), and
- * the rest of a longer file is read as in `hashFile`. From the page cache this overlaps copying
- * with SHA-256; from the disk (an archive not read lately) it keeps several reads in flight
- * instead of one. 100 Kaggle-sized X-rays (bench/README.md): uncached 21.6–23.9 ms against
- * 39.1–40.7 ms with `hashFile` one after another; cached about the same (16.8–20.6 ms in 19 of
- * 21 runs against 17.8–20.6 ms). Memory: nine 1 MiB read-ahead buffers plus `hashFile`'s chunk.
+ * Hashes files in order. From the page cache it reads each one synchronously into one buffer, as
+ * `hashFile` does; once the files turn out to come from the disk (`DiskReadGauge`), it reads
+ * ahead: while one file is hashed, the first MiB of each of the next `READ_AHEAD_FILES` is read
+ * by the thread pool (one read each, into a pooled buffer), keeping several disk reads in flight
+ * instead of one, and the rest of a longer file is read as in `hashFile`.
+ *
+ * Why not always read ahead: on a machine whose kernel charges much for a fresh page, reading
+ * ahead from the page cache costs more than it overlaps (thread-pool round trips, and the first
+ * touch of nine 1 MiB buffers: ~1,000 page faults against ~300). 100 bench images, first call in
+ * a fresh process, 2 × AMD EPYC (bench/README.md, round of 2026-12-02, 14:35): cached, always
+ * reading ahead 46.29–62.22 ms against 32.92–38.86 ms one by one; after `drop_caches`,
+ * 51.61–54.52 ms against 49.23–65.74 ms.
+ * Memory: `hashFile`'s chunk, plus nine 1 MiB read-ahead buffers once reading ahead.
  * `onEach` sees each fingerprint as it is done (progress).
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR for the first file that fails (in order)
  */
-export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFingerprint, index: number) => void): Promise<ImageFingerprint[]> {
+export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFingerprint, index: number) => void, options: HashFilesOptions = {}): Promise<ImageFingerprint[]> {
+  const mode = options.readAhead ?? 'auto'
+  const now = options.now ?? (() => performance.now())
+  const gauge = mode === 'auto' ? new DiskReadGauge() : undefined
+  let readingAhead = mode === 'always'
   const spare: Buffer[] = []
   const ahead = new Map<number, ReadAhead>()
   let started = 0
@@ -144,28 +226,35 @@ export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFin
   const out: ImageFingerprint[] = []
   try {
     for (let i = 0; i < paths.length; i++) {
-      while (started < paths.length && started <= i + READ_AHEAD_FILES) startReading(started++)
-      const path = paths[i]!
-      const next = ahead.get(i)!
-      ahead.delete(i)
-      if ('error' in next) throw next.error
-      try {
-        let first: number
-        try {
-          first = await next.read
-        } catch (e) {
-          throw ioError(e, path)
-        }
-        const h = createSha256()
-        h.update(next.buffer.subarray(0, first))
-        const size = await hashFrom(next.fd, h, first, path)
-        const fp = fingerprint(path, size, h)
-        out.push(fp)
-        onEach?.(fp, i)
-      } finally {
-        closeSync(next.fd)
-        spare.push(next.buffer)
+      if (readingAhead) {
+        started = Math.max(started, i)
+        while (started < paths.length && started <= i + READ_AHEAD_FILES) startReading(started++)
       }
+      const path = paths[i]!
+      const next = ahead.get(i)
+      ahead.delete(i)
+      let fp: ImageFingerprint
+      if (next === undefined) {
+        fp = await hashFileTimingFirstRead(path, gauge && ((bytes, ms) => (readingAhead = gauge.observe(bytes, ms))), now)
+      } else {
+        if ('error' in next) throw next.error
+        try {
+          let first: number
+          try {
+            first = await next.read
+          } catch (e) {
+            throw ioError(e, path)
+          }
+          const h = createSha256()
+          h.update(next.buffer.subarray(0, first))
+          fp = fingerprint(path, await hashFrom(next.fd, h, first, path), h)
+        } finally {
+          closeSync(next.fd)
+          spare.push(next.buffer)
+        }
+      }
+      out.push(fp)
+      onEach?.(fp, i)
     }
     return out
   } finally {
@@ -280,7 +369,7 @@ export function createLimiter(limit: number): <T>(fn: () => Promise<T>) => Promi
   }
 }
 
-/** Hashes every image of the inputs, in order, reading ahead (see hashFiles). @throws ClientError FILE_NOT_FOUND, IO_ERROR */
+/** Hashes every image of the inputs, in order, reading ahead from the disk (see hashFiles). @throws ClientError FILE_NOT_FOUND, IO_ERROR */
 export async function hashImages(inputs: readonly string[], options: HashImagesOptions = {}): Promise<ImageFingerprint[]> {
   const files = await listImageFiles(inputs, options)
   let bytes = 0
