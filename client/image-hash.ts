@@ -195,8 +195,8 @@ type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: 
  * ahead from the page cache costs more than it overlaps (thread-pool round trips, and the first
  * touch of nine 1 MiB buffers: ~1,000 page faults against ~300). 100 bench images, first call in
  * a fresh process, 2 × AMD EPYC (bench/README.md, round of 2026-12-02, 14:35): cached, always
- * reading ahead 46.29–62.22 ms against 32.92–38.86 ms one by one; after `drop_caches`,
- * 51.61–54.52 ms against 49.23–65.74 ms.
+ * reading ahead 43.32–64.67 ms against 31.68–35.65 ms as here; after `drop_caches`,
+ * 50.50–57.00 ms against 48.40–57.22 ms.
  * Memory: `hashFile`'s chunk, plus nine 1 MiB read-ahead buffers once reading ahead.
  * `onEach` sees each fingerprint as it is done (progress).
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR for the first file that fails (in order)
