@@ -94,12 +94,17 @@ async function hashFileTimingFirstRead(path: string, onFirstRead?: (bytes: numbe
     const ms = now() - t0
     if (first > chunkTouchedBytes) chunkTouchedBytes = first
     else onFirstRead?.(first, ms)
-    const h = createSha256()
-    h.update(buffer.subarray(0, first))
-    return fingerprint(path, await hashFrom(fd, h, first, path), h)
+    return await hashRest(fd, path, buffer.subarray(0, first))
   } finally {
     closeSync(fd)
   }
+}
+
+/** The fingerprint of a file whose first chunk has been read into `firstChunk`: hashes it, then reads and hashes the rest. */
+async function hashRest(fd: number, path: string, firstChunk: Uint8Array): Promise<ImageFingerprint> {
+  const h = createSha256()
+  h.update(firstChunk)
+  return fingerprint(path, await hashFrom(fd, h, firstChunk.length, path), h)
 }
 
 function fingerprint(path: string, size: number, h: ReturnType<typeof createSha256>): ImageFingerprint {
@@ -245,9 +250,7 @@ export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFin
           } catch (e) {
             throw ioError(e, path)
           }
-          const h = createSha256()
-          h.update(next.buffer.subarray(0, first))
-          fp = fingerprint(path, await hashFrom(next.fd, h, first, path), h)
+          fp = await hashRest(next.fd, path, next.buffer.subarray(0, first))
         } finally {
           closeSync(next.fd)
           spare.push(next.buffer)
