@@ -143,26 +143,33 @@ export const READ_AHEAD_FILES = 8
  */
 export const GAUGED_READ_MIN_BYTES = 64 * 1024
 /**
- * Reads slower than this (bytes per ms: 2.5 GB/s) came from the disk. First reads of the bench's
- * ~300 KB images on the EPYC (bench/README.md, round of 2026-12-02, 14:35): from the page cache
- * 5.44–7.77 GB/s at the median, after `drop_caches` 0.87–1.76 GB/s.
+ * Reads slower than this (bytes per ms: 1.5 GB/s) came from the disk. First reads of the bench's
+ * ~300 KB images on the EPYC (bench/README.md, round of 2026-12-02, 14:35), into a buffer already
+ * written: from the page cache 3.05–4.04 GB/s at the median in a slow phase, but 0–15 % of them
+ * below this; after `drop_caches` 0.69–1.07 GB/s at the median and 96–100 % below it.
  */
-export const DISK_READ_BYTES_PER_MS = 2.5e6
-/** `DiskReadGauge` judges the last this many timed reads. */
-export const GAUGE_WINDOW = 7
+export const DISK_READ_BYTES_PER_MS = 1.5e6
+/** `DiskReadGauge` judges the last this many timed reads… */
+export const GAUGE_WINDOW = 8
+/** …and calls it the disk when at least this many of them were slow. */
+export const GAUGE_SLOW_READS = 7
 
 /**
  * Tells whether the files being hashed come from the disk or from the page cache, from how fast
- * their first reads copy: more than half of the last `GAUGE_WINDOW` timed reads slower than
- * `DISK_READ_BYTES_PER_MS` means the disk (so the first four timed reads can decide). A
- * majority, not one read, because a read from the cache is now and then slow too (preempted).
+ * their first reads copy: at least `GAUGE_SLOW_READS` of the last `GAUGE_WINDOW` timed reads
+ * slower than `DISK_READ_BYTES_PER_MS` means the disk. Nearly all, not a majority: a read from
+ * the cache is now and then slow too (preempted, or the machine in a slow phase), and the cache
+ * is the common case (images just received, written or listed). Either mistake costs about the
+ * same per 100 images here (reading ahead from the cache 6–27 ms, reading the disk one file at a
+ * time 2–16 ms). A majority of 7 below 2.5 GB/s, the first rule, took the cache for the disk in
+ * 3 of 6 recorded runs of the bench images.
  * Pure: the caller times the reads.
  */
 export class DiskReadGauge {
   private readonly slow: boolean[] = []
   private slowCount = 0
 
-  /** Feeds one read (`bytes` copied in `ms`); true while most of the recent reads were slow. */
+  /** Feeds one read (`bytes` copied in `ms`); true while the recent reads look like the disk. */
   observe(bytes: number, ms: number): boolean {
     if (bytes >= GAUGED_READ_MIN_BYTES) {
       const isSlow = bytes < ms * DISK_READ_BYTES_PER_MS
@@ -174,7 +181,7 @@ export class DiskReadGauge {
   }
 
   get fromDisk(): boolean {
-    return this.slowCount * 2 > GAUGE_WINDOW
+    return this.slowCount >= GAUGE_SLOW_READS
   }
 }
 
@@ -200,8 +207,9 @@ type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: 
  * ahead from the page cache costs more than it overlaps (thread-pool round trips, and the first
  * touch of nine 1 MiB buffers: ~1,000 page faults against ~300). 100 bench images, first call in
  * a fresh process, 2 × AMD EPYC (bench/README.md, round of 2026-12-02, 14:35): cached, always
- * reading ahead 43.32–64.67 ms against 31.68–35.65 ms as here; after `drop_caches`,
- * 50.50–57.00 ms against 48.40–57.22 ms.
+ * reading ahead 50.56–64.53 ms against 35.58–45.47 ms as here (5 interleaved runs each, 292–373
+ * page faults in 12 more runs: never taken for the disk); after `drop_caches`, 65.26–70.16 ms
+ * against 67.40–83.44 ms.
  * Memory: `hashFile`'s chunk, plus nine 1 MiB read-ahead buffers once reading ahead.
  * `onEach` sees each fingerprint as it is done (progress).
  * @throws ClientError FILE_NOT_FOUND, IO_ERROR for the first file that fails (in order)
