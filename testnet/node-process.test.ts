@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from '../node/test-support/fixtures.ts'
-import { v8PoolSizeFor } from './node-process.ts'
+import { NODE_MAX_SEMI_SPACE_MB, nodeProcessFlags, v8PoolSizeFor } from './node-process.ts'
 import { startCluster } from './test-support/cluster.ts'
 
 test('v8PoolSizeFor: an even share of the cores per node process, 1 to 4 threads', () => {
@@ -20,12 +20,19 @@ test('v8PoolSizeFor: an even share of the cores per node process, 1 to 4 threads
   assert.ok(v8PoolSizeFor(10) >= 1)
 })
 
-test('a testnet starts its node processes with that pool size', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+test('nodeProcessFlags: pool size, young-generation cap, then the operator\'s flags, which can override both', () => {
+  assert.deepEqual(nodeProcessFlags({ v8PoolSize: 1 }, {}), ['--v8-pool-size=1', `--max-semi-space-size=${NODE_MAX_SEMI_SPACE_MB}`])
+  assert.deepEqual(nodeProcessFlags({}, { MEDCHAIN_NODE_ARGS: '--cpu-prof  --max-semi-space-size=8' }), [`--max-semi-space-size=${NODE_MAX_SEMI_SPACE_MB}`, '--cpu-prof', '--max-semi-space-size=8'])
+  assert.deepEqual(nodeProcessFlags({ maxSemiSpaceMb: 0, nodeArgs: ['--trace-gc'] }, { MEDCHAIN_NODE_ARGS: '--cpu-prof' }), ['--trace-gc'], "0 leaves V8's own cap; nodeArgs replace the environment's")
+})
+
+test('a testnet starts its node processes with that pool size and the young-generation cap', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
   const cluster = await startCluster(2)
   try {
     for (const p of cluster.net.processes) {
       const argv = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')
       assert.ok(argv.includes(`--v8-pool-size=${v8PoolSizeFor(2)}`), argv.join(' '))
+      assert.ok(argv.includes(`--max-semi-space-size=${NODE_MAX_SEMI_SPACE_MB}`), argv.join(' '))
     }
   } finally {
     await cluster.cleanup()

@@ -22,6 +22,37 @@ export interface NodeProcessOptions {
   readonly nodeArgs?: readonly string[]
   /** V8 worker threads per process (`--v8-pool-size`); see `v8PoolSizeFor`. Default: Node's own (4). */
   readonly v8PoolSize?: number
+  /** Cap on each of V8's two young-generation semi-spaces, in MB; 0 = V8's own. Default `NODE_MAX_SEMI_SPACE_MB`. */
+  readonly maxSemiSpaceMb?: number
+}
+
+/**
+ * The young generation's cap for the node processes started here (`--max-semi-space-size`, MB
+ * per semi-space). V8's own cap on a machine with this much memory is 64 MB (a 128 MB young
+ * generation), and a node process grows into it during its first few hundred blocks: every page
+ * of that growth is a fresh page, which these virtual machines charge 5–18 µs each to touch.
+ * With five validators per process, 100 records one at a time right after setup took ~300 page
+ * faults per record against 80–96 with this cap (`npm run bench:seq-cpu`, three interleaved
+ * runs each: 3,734.1 / 3,266.1 / 3,800.6 ms against 3,021.6 / 2,935.7 / 2,853.6 ms). Three
+ * interleaved `npm run bench -- --chains medchain` pairs (bench/README.md, round of 2026-12-02,
+ * 14:35): one at a time, every node's tx/s at 2,000 offered and p50 at 100 tx/s better in all
+ * three, and 489–563 MB resident per process after the load sweep against 568–621 MB. 16 MB cut
+ * the faults as well but made the pipelined step slower in three pairs of three.
+ */
+export const NODE_MAX_SEMI_SPACE_MB = 32
+
+/**
+ * The Node.js flags a node process starts with: the V8 pool size, the young generation's cap,
+ * then `nodeArgs` (default $MEDCHAIN_NODE_ARGS), last so that they can override either (V8 takes
+ * the last value of a flag).
+ */
+export function nodeProcessFlags(options: NodeProcessOptions, env: NodeJS.ProcessEnv = process.env): string[] {
+  const semiSpaceMb = options.maxSemiSpaceMb ?? NODE_MAX_SEMI_SPACE_MB
+  return [
+    ...(options.v8PoolSize ? [`--v8-pool-size=${options.v8PoolSize}`] : []),
+    ...(semiSpaceMb > 0 ? [`--max-semi-space-size=${semiSpaceMb}`] : []),
+    ...(options.nodeArgs ?? nodeArgsFromEnv(env)),
+  ]
 }
 
 /**
@@ -78,9 +109,7 @@ export class NodeProcess {
     if (this.running) return
     this.exitInfo = undefined
     this.stderrTail = ''
-    // Flags from the environment come last, so they can override the pool size too.
-    const nodeArgs = [...(this.options.v8PoolSize ? [`--v8-pool-size=${this.options.v8PoolSize}`] : []), ...(this.options.nodeArgs ?? nodeArgsFromEnv())]
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', NODE_CLI, ...this.configFiles.flatMap((f) => ['--config', f])], {
+    const child = spawn(process.execPath, [...nodeProcessFlags(this.options), '--import', 'tsx', NODE_CLI, ...this.configFiles.flatMap((f) => ['--config', f])], {
       // The IPC channel is the node's tie to this process: when this process dies, even by
       // SIGKILL or a crash that skips every cleanup, the channel closes and the node stops
       // itself (node/cli.ts) instead of running on as an orphan.
