@@ -28,9 +28,9 @@ export interface NodeProcessOptions {
 
 /**
  * The young generation's cap for the node processes started here (`--max-semi-space-size`, MB
- * per semi-space). V8's own cap on a machine with this much memory is 64 MB (a 128 MB young
- * generation), and a node process grows into it during its first few hundred blocks: every page
- * of that growth is a fresh page, which these virtual machines charge 5–18 µs each to touch.
+ * per semi-space). V8's own cap on these 24 GB machines is 64 MB (a 128 MB young generation),
+ * and a node process grew into it during the bench's setup and first 100 records: every page of
+ * that growth is a fresh page, which these virtual machines charge 5–18 µs each to touch.
  * With five validators per process, 100 records one at a time right after setup took ~300 page
  * faults per record against 80–96 with this cap (`npm run bench:seq-cpu`, three interleaved
  * runs each: 3,734.1 / 3,266.1 / 3,800.6 ms against 3,021.6 / 2,935.7 / 2,853.6 ms). Three
