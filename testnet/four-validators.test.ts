@@ -6,18 +6,17 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { addressFromPublicKey, formatAddress } from '../core/index.ts'
 import { parseTrace } from '../node/consensus-runner/step-trace.ts'
-import { waitFor } from '../node/test-support/fixtures.ts'
+import { tempDir, waitFor } from '../node/test-support/fixtures.ts'
 import { WARM_UP_STATE_ROOT } from '../node/warm-up.ts'
 import { kvSender, startCluster, waitForHeight } from './test-support/cluster.ts'
 
 test('4 validators: kill one, the chain goes on; restart it, it catches up; all agree', { timeout: 180_000 }, async () => {
-  const traceDir = await mkdtemp(join(tmpdir(), 'medchain-4v-trace-'))
-  const traceFile = join(traceDir, 'steps.trace')
+  const traceDir = await tempDir('medchain-4v-trace-')
+  const traceFile = join(traceDir.path, 'steps.trace')
   const cluster = await startCluster(4, {}, { env: { MEDCHAIN_TRACE_FILE: traceFile } })
   const { net } = cluster
   const alice = kvSender(net)
@@ -61,6 +60,6 @@ test('4 validators: kill one, the chain goes on; restart it, it catches up; all 
     for (let h = before + 2; h <= during; h++) assert.ok(persisted.has(h), `node3's trace lists height ${h} as persisted`)
   } finally {
     await cluster.cleanup()
-    await rm(traceDir, { recursive: true, force: true })
+    await traceDir.cleanup()
   }
 })
