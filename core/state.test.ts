@@ -5,7 +5,7 @@ import { encode } from './encoding.ts'
 import { domainTag, sha256d } from './hash.ts'
 import { concatBytes, fromHex, toHex, utf8 } from './hex.ts'
 import { GENESIS_STATE_ROOT_SEED, nextStateRoot, sortWrites, type StateWrite } from './state-root.ts'
-import { MapStateView, readNonce, StateOverlay, stateKey, writeNonce } from './state.ts'
+import { MapStateView, readNonce, StateOverlay, stateKey, stateKeyId, writeNonce } from './state.ts'
 
 const protocol = JSON.parse(readFileSync(new URL('./vectors/protocol.json', import.meta.url), 'utf8')) as {
   stateRoot: { seed: string; blocks: { writes: [string, string | null][]; root: string }[] }
@@ -96,6 +96,32 @@ test('nested checkpoints: inner revert inside outer commit, inner commit inside 
   o.commit()
   assert.deepEqual(netWrites(o), { a: '3' })
   assert.equal(o.writeSet().length, 1)
+})
+
+test('by id and by bytes are one state: every byte value survives the id, whose length is the key length', () => {
+  // All 256 byte values, so a lossy id (a UTF-8 or UTF-16 reading of the bytes) would show.
+  const every = Uint8Array.from({ length: 256 }, (_, i) => i)
+  const id = stateKeyId(every)
+  assert.equal(id.length, every.length)
+  const b = new MapStateView()
+  b.set(every, v('base'))
+  assert.equal(text(b.getById(id)), 'base')
+  const o = new StateOverlay(b)
+  assert.equal(text(o.getById(id)), 'base')
+  o.checkpoint()
+  o.setById(id, v('by id'))
+  assert.equal(text(o.get(every)), 'by id')
+  o.deleteById(stateKeyId(k('a')))
+  o.revert()
+  assert.equal(text(o.get(every)), 'base')
+  o.deleteById(id)
+  assert.equal(o.get(every), undefined)
+  assert.equal(o.getById(id), undefined)
+  const [[key, val]] = o.writeSet() as [StateWrite]
+  assert.deepEqual(key, every)
+  assert.equal(val, null)
+  // An id made of a prefix and a suffix is the id of the concatenated key (the VM's slot keys).
+  assert.equal(stateKeyId(every.subarray(0, 3)) + stateKeyId(every.subarray(3)), id)
 })
 
 test('commit or revert without a checkpoint is a programming error', () => {

@@ -13,8 +13,20 @@ import { decode, encodeTrusted } from './encoding.ts'
 import { concatBytes } from './hex.ts'
 import type { StateWrite } from './state-root.ts'
 
+/**
+ * A state key as a Map key: its bytes as a latin1 string, one character per byte (so its length
+ * is the key's length in bytes). Callers that read or write the same kind of key many times (the
+ * VM's storage slots) build ids directly, sparing a bytes → string conversion per access.
+ */
+export type StateKeyId = string
+
+export const stateKeyId = (key: Uint8Array): StateKeyId => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+const keyFromId = (id: StateKeyId): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
+
 export interface StateView {
   get(key: Uint8Array): Uint8Array | undefined
+  /** `get` by the key's id (`stateKeyId`). */
+  getById(id: StateKeyId): Uint8Array | undefined
 }
 
 export const stateKey = {
@@ -24,20 +36,20 @@ export const stateKey = {
   kv: (key: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(0x04), key),
 }
 
-const keyId = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1')
-const idKey = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'))
-
 /** A view over an in-memory map (tests, genesis, the node's state cache). */
 export class MapStateView implements StateView {
-  private readonly map = new Map<string, Uint8Array>()
+  private readonly map = new Map<StateKeyId, Uint8Array>()
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.map.get(keyId(key))
+    return this.map.get(stateKeyId(key))
+  }
+  getById(id: StateKeyId): Uint8Array | undefined {
+    return this.map.get(id)
   }
   set(key: Uint8Array, value: Uint8Array): void {
-    this.map.set(keyId(key), value)
+    this.map.set(stateKeyId(key), value)
   }
   delete(key: Uint8Array): void {
-    this.map.delete(keyId(key))
+    this.map.delete(stateKeyId(key))
   }
   apply(writes: Iterable<StateWrite>): void {
     for (const [k, v] of writes) {
@@ -49,7 +61,7 @@ export class MapStateView implements StateView {
     return this.map.size
   }
   *entries(): Generator<[Uint8Array, Uint8Array]> {
-    for (const [id, v] of this.map) yield [idKey(id), v]
+    for (const [id, v] of this.map) yield [keyFromId(id), v]
   }
 }
 
@@ -58,31 +70,44 @@ export class MapStateView implements StateView {
  * since the last mark, `commit()` keeps them and drops the mark. Reads see the newest write.
  */
 export class StateOverlay implements StateView {
-  private readonly writes = new Map<string, Uint8Array | null>()
+  /** Written values by key id; null marks a deletion (absent: not written here). */
+  private readonly writes = new Map<StateKeyId, Uint8Array | null>()
   /** Per checkpoint: the previous value of each key first written after it (undefined = absent). */
-  private readonly journal: Map<string, Uint8Array | null | undefined>[] = []
+  private readonly journal: Map<StateKeyId, Uint8Array | null | undefined>[] = []
 
   constructor(private readonly base: StateView) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const id = keyId(key)
-    if (this.writes.has(id)) return this.writes.get(id) ?? undefined
-    return this.base.get(key)
+    return this.getById(stateKeyId(key))
+  }
+
+  getById(id: StateKeyId): Uint8Array | undefined {
+    const written = this.writes.get(id)
+    if (written !== undefined) return written ?? undefined
+    return this.base.getById(id)
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    this.record(keyId(key))
-    this.writes.set(keyId(key), value)
+    this.setById(stateKeyId(key), value)
+  }
+
+  setById(id: StateKeyId, value: Uint8Array): void {
+    this.record(id)
+    this.writes.set(id, value)
   }
 
   delete(key: Uint8Array): void {
-    this.record(keyId(key))
-    this.writes.set(keyId(key), null)
+    this.deleteById(stateKeyId(key))
   }
 
-  private record(id: string): void {
+  deleteById(id: StateKeyId): void {
+    this.record(id)
+    this.writes.set(id, null)
+  }
+
+  private record(id: StateKeyId): void {
     const top = this.journal[this.journal.length - 1]
-    if (top && !top.has(id)) top.set(id, this.writes.has(id) ? this.writes.get(id) : undefined)
+    if (top && !top.has(id)) top.set(id, this.writes.get(id))
   }
 
   checkpoint(): void {
@@ -111,7 +136,7 @@ export class StateOverlay implements StateView {
 
   /** The net writes, for the block's batch and state root. */
   writeSet(): StateWrite[] {
-    return [...this.writes.entries()].map(([id, v]) => [idKey(id), v] as const)
+    return [...this.writes.entries()].map(([id, v]) => [keyFromId(id), v] as const)
   }
 }
 
