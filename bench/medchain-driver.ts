@@ -32,7 +32,7 @@ import { BenchError, BenchErrorCode } from './errors.ts'
 import { RpcClient, RpcError } from '../client/rpc-client.ts'
 import { TxBuilder } from '../client/tx-builder.ts'
 import { Keystore } from '../client/keystore.ts'
-import { openPersonalFieldText, sealPersonalField } from '../client/personal-data.ts'
+import { openPersonalFieldText, PersonalFieldKey, sealPersonalField } from '../client/personal-data.ts'
 import {
   PERSONAL_FIELDS, XrayMethod, XrayUserType, grantArgs, parseCount, parseProfile, parseXrayRecord, recordArgs, revokeArgs,
 } from '../client/xray-contract.ts'
@@ -81,6 +81,8 @@ interface Account {
   readonly keyPair: KeyPair
   readonly address: string
   readonly builder: TxBuilder
+  /** The key prepared for opening personal fields when the account is unlocked, as a wallet derives its address once. */
+  readonly fieldKey: PersonalFieldKey
 }
 
 const fail = (message: string, detail?: Record<string, unknown>): never => {
@@ -147,7 +149,7 @@ class MedchainDriver implements ChainDriver {
     const keystore = new Keystore(net.layout.keystoreDir)
     const account = async (name: string): Promise<Account> => {
       const loaded = await keystore.load(name, DEMO_PASSPHRASE)
-      return { name, keyPair: loaded.keyPair, address: loaded.address, builder: MedchainDriver.builderFor(client, loaded.keyPair) }
+      return { name, keyPair: loaded.keyPair, address: loaded.address, builder: MedchainDriver.builderFor(client, loaded.keyPair), fieldKey: PersonalFieldKey.fromSecretKey(loaded.keyPair.secretKey) }
     }
     const [gov, host, doctor, patient] = [await account('gov'), await account('host'), await account('doctor'), await account('patient')]
     const compiled = compileXrayContract()
@@ -287,7 +289,7 @@ class MedchainDriver implements ChainDriver {
     // The chain holds only envelopes; the patient opens them with their own key.
     const open = (field: 'birthday' | 'contact', v: Uint8Array | string | null): string => {
       if (!(v instanceof Uint8Array)) return fail(`profile().${field} is not a sealed envelope: the chain holds it in clear or unset`)
-      return openPersonalFieldText(v, this.patient.keyPair.secretKey, { contract: this.contract, field: PERSONAL_FIELDS[field].field })
+      return openPersonalFieldText(v, this.patient.fieldKey, { contract: this.contract, field: PERSONAL_FIELDS[field].field })
     }
     return { name: p.name, age: p.age, birthday: open('birthday', p.birthday), contact: open('contact', p.contact) }
   }

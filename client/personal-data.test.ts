@@ -6,7 +6,7 @@ import { generateKeyPair, keyPairFromSecretKey } from '../core/keys.ts'
 import { sha256 } from '../core/hash.ts'
 import { isClientError } from './errors.ts'
 import {
-  decodePersonalEnvelope, openPersonalField, openPersonalFieldText, personalFieldRecipients, sealPersonalField,
+  decodePersonalEnvelope, openPersonalField, openPersonalFieldText, PersonalFieldKey, personalFieldRecipients, sealPersonalField,
 } from './personal-data.ts'
 
 const patient = generateKeyPair()
@@ -26,6 +26,25 @@ test('the patient and the writing hospital can read; a doctor cannot', () => {
   assert.ok(bytesEqual(encode(decode(env)), env))
   // the plaintext does not appear in the envelope
   assert.ok(!Buffer.from(env).includes(Buffer.from('19970522')))
+})
+
+test('a key prepared once opens what the seed opens, and is refused where the seed is', () => {
+  const contact = { contract, field: 'contact' }
+  const envB = sealPersonalField('19970522', { recipients: [patient.publicKey, hospital.publicKey], context: birthday })
+  const envC = sealPersonalField('0912-321-456', { recipients: [patient.publicKey], context: contact })
+  const prepared = PersonalFieldKey.fromSecretKey(patient.secretKey)
+  assert.ok(bytesEqual(prepared.publicKey, patient.publicKey))
+  // One prepared key, several envelopes and fields, each also opened from the seed.
+  for (const [env, ctx, text] of [[envB, birthday, '19970522'], [envC, contact, '0912-321-456'], [envB, birthday, '19970522']] as const) {
+    assert.equal(openPersonalFieldText(env, prepared, ctx), text)
+    assert.equal(openPersonalFieldText(env, patient.secretKey, ctx), text)
+  }
+  assert.throws(() => openPersonalField(envB, prepared, contact), (e) => isClientError(e, 'BAD_ENVELOPE'))
+  assert.throws(() => openPersonalField(envC, PersonalFieldKey.fromSecretKey(hospital.secretKey), contact), (e) => isClientError(e, 'NOT_A_RECIPIENT'))
+  assert.throws(() => PersonalFieldKey.fromSecretKey(new Uint8Array(31)), (e) => isClientError(e, 'BAD_ARGUMENT'))
+  // Not a key at all (a look-alike object): refused as a bad argument, not trusted.
+  const lookAlike = { publicKey: patient.publicKey, x25519PrivateKey: prepared.x25519PrivateKey, x25519PublicKey: prepared.x25519PublicKey }
+  assert.throws(() => openPersonalField(envB, lookAlike as unknown as Uint8Array, birthday), (e) => isClientError(e, 'BAD_ARGUMENT'))
 })
 
 test('an envelope sealed by the earlier noble X25519 implementation still opens', () => {

@@ -5,7 +5,7 @@
 import { fromHex, toHex } from '../../../core/hex.ts'
 import { ClientError, ClientErrorCode, isClientError } from '../../errors.ts'
 import { fingerprintOf } from '../../image-hash.ts'
-import { openPersonalFieldText, sealPersonalField } from '../../personal-data.ts'
+import { openPersonalFieldText, PersonalFieldKey, sealPersonalField } from '../../personal-data.ts'
 import {
   grantArgs, parseCount, parseProfile, parseXrayRecord, parseXrayRecords, PERSONAL_FIELDS, recordArgs, revokeArgs, userTypeOf, XrayMethod,
   type PersonalFieldName, type XrayRecord,
@@ -129,13 +129,14 @@ export const profileCommand: CommandSpec = {
   async run(ctx, { values }) {
     const contract = contractOf(ctx, values)
     const profile = parseProfile(await readCall(ctx, contract, XrayMethod.profile))
-    let secretKey: Uint8Array | null = null
+    // Prepared once for both fields (PersonalFieldKey).
+    let fieldKey: PersonalFieldKey | null = null
     const personal = async (field: PersonalFieldName, v: Uint8Array | string | null): Promise<string | null> => {
       if (v === null || typeof v === 'string') return v
       if (!ctx.globals.key && !ctx.cli.env.MEDCHAIN_KEY) return '(encrypted)'
-      secretKey ??= (await ctx.loadKey()).keyPair.secretKey
+      fieldKey ??= PersonalFieldKey.fromSecretKey((await ctx.loadKey()).keyPair.secretKey)
       try {
-        return openPersonalFieldText(v, secretKey, { contract, field: PERSONAL_FIELDS[field].field })
+        return openPersonalFieldText(v, fieldKey, { contract, field: PERSONAL_FIELDS[field].field })
       } catch (e) {
         if (isClientError(e, ClientErrorCode.NOT_A_RECIPIENT)) return '(encrypted, not readable by this key)'
         throw e
