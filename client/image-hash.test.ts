@@ -113,11 +113,13 @@ test('hashFiles starts reading ahead once most first reads look like the disk, n
   const { root, contents } = await tree()
   await hashFile(join(root, 'b/chest-2.JPG')) // every byte of the chunk buffer written: no read below pays first-touch faults
   const paths = await manyFiles(root, contents, Array.from({ length: GAUGE_WINDOW + 4 }, (_, i) => 300_000 + i), 'gauge')
+  let switchedAt: number[] = []
   const extraFdsPerFile = async (now: () => number): Promise<number[]> => {
     const base = await openFds()
     const extra: number[] = []
+    switchedAt = []
     // readdir in onEach would yield; count synchronously instead.
-    const result = await hashFiles(paths, () => extra.push(readdirSync('/proc/self/fd').length - base), { now })
+    const result = await hashFiles(paths, () => extra.push(readdirSync('/proc/self/fd').length - base), { now, onReadAhead: (i) => switchedAt.push(i) })
     for (const fp of result) assert.equal(fp.sha256, sha(contents.get(fp.path)!))
     return extra
   }
@@ -126,8 +128,13 @@ test('hashFiles starts reading ahead once most first reads look like the disk, n
   const slow = await extraFdsPerFile(() => (t += 0.25))
   assert.deepEqual(slow.slice(0, GAUGE_SLOW_READS), Array(GAUGE_SLOW_READS).fill(0), 'one file at a time until enough reads were slow')
   assert.ok(slow.slice(GAUGE_SLOW_READS, -1).every((n) => n > 0), `reading ahead (files still ahead) after ${GAUGE_SLOW_READS} slow reads: ${slow.join(',')}`)
+  assert.deepEqual(switchedAt, [GAUGE_SLOW_READS], 'told once, at the file where reading ahead began')
   // A clock that never moves: every read from the page cache, never reading ahead.
   assert.deepEqual(await extraFdsPerFile(() => 0), Array(paths.length).fill(0))
+  assert.deepEqual(switchedAt, [], 'never told')
+  const always: number[] = []
+  await hashFiles(paths.slice(0, 3), undefined, { readAhead: 'always', onReadAhead: (i) => always.push(i) })
+  assert.deepEqual(always, [0])
 })
 
 test('DiskReadGauge: the disk once GAUGE_SLOW_READS of the last GAUGE_WINDOW timed reads were slower than DISK_READ_BYTES_PER_MS', () => {

@@ -192,6 +192,11 @@ export interface HashFilesOptions {
   readonly readAhead?: ReadAheadMode
   /** The clock that times first reads for 'auto' (ms); tests pass a fake one. */
   readonly now?: () => number
+  /**
+   * Told once, with the index of the file it happened at, when reading ahead begins ('always':
+   * 0; 'auto': when the gauge sees the disk). A slow call can then say how it read.
+   */
+  readonly onReadAhead?: (index: number) => void
 }
 
 type ReadAhead = { readonly fd: number; readonly buffer: Buffer; readonly read: Promise<number> } | { readonly error: ClientError }
@@ -222,6 +227,8 @@ export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFin
   const spare: Buffer[] = []
   const ahead = new Map<number, ReadAhead>()
   let started = 0
+  /** The file at which reading ahead began (undefined: not yet). */
+  let readAheadFrom: number | undefined
   const startReading = (i: number): void => {
     const path = paths[i]!
     let fd: number
@@ -240,6 +247,10 @@ export async function hashFiles(paths: readonly string[], onEach?: (fp: ImageFin
   try {
     for (let i = 0; i < paths.length; i++) {
       if (readingAhead) {
+        if (readAheadFrom === undefined) {
+          readAheadFrom = i
+          options.onReadAhead?.(i)
+        }
         started = Math.max(started, i)
         while (started < paths.length && started <= i + READ_AHEAD_FILES) startReading(started++)
       }
