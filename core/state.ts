@@ -10,7 +10,7 @@
  *   0x04 ‖ key                → built-in key/value (KV_PUT)
  */
 import { decode, encodeTrusted } from './encoding.ts'
-import { concatBytes } from './hex.ts'
+import { bufferView, concatBytes } from './hex.ts'
 import type { StateWrite } from './state-root.ts'
 
 /**
@@ -20,7 +20,7 @@ import type { StateWrite } from './state-root.ts'
  */
 export type StateKeyId = string
 
-export const stateKeyId = (key: Uint8Array): StateKeyId => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+export const stateKeyId = (key: Uint8Array): StateKeyId => bufferView(key).toString('latin1')
 const keyFromId = (id: StateKeyId): Uint8Array => new Uint8Array(Buffer.from(id, 'latin1'))
 
 export interface StateView {
