@@ -159,14 +159,27 @@ export type SubscribeParams =
   | { readonly kind: 'blocks'; readonly txs?: boolean }
   | { readonly kind: 'events'; readonly contract?: string; readonly name?: string }
 
-/** A final tx as listed in a block notification subscribed with `txs: true`. */
-export interface BlockTxJson { readonly id: string; readonly status: 'ok' | 'failed' }
+/**
+ * A final tx as listed in a block notification subscribed with `txs: true`. A failed one also
+ * says why (its receipt's errorCode and errorMessage) and a deploy where its contract lives, so
+ * the sender needs no `tx_get` to learn either.
+ */
+export interface BlockTxJson {
+  readonly id: string
+  readonly status: 'ok' | 'failed'
+  /** Only when failed. */
+  readonly errorCode?: string
+  /** Only when failed. */
+  readonly errorMessage?: string
+  /** Only for a deploy that succeeded: the new contract's address. */
+  readonly contractAddress?: string
+}
 export interface BlockNotificationJson {
   readonly height: number
   readonly hash: string
   readonly time: number
   readonly txCount: number
-  /** Only with `{kind: 'blocks', txs: true}`: every tx of the block in order, with its receipt's status. */
+  /** Only with `{kind: 'blocks', txs: true}`: every tx of the block in order, with its receipt's status (and error when failed, contract address when deployed). */
   readonly txs?: readonly BlockTxJson[]
 }
 export interface EventNotificationJson {

@@ -2,12 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { failedReceipt, okReceipt } from '../../core/execution.ts'
 import { toHex } from '../../core/hex.ts'
+import { formatAddress } from '../../core/keys.ts'
 import { kvPutTx, testKeyPair } from '../../core/test-fixtures.ts'
 import { RpcClient } from '../../client/rpc-client.ts'
 import { createRpcServer } from '../../node/rpc/index.ts'
 import { FakeRpcBackend } from '../../node/rpc/fake-backend.ts'
 import { waitFor } from '../../node/test-support/fixtures.ts'
-import { FinalTxWatcher } from './final-tx-watcher.ts'
+import type { BlockNotificationJson } from '../../core/rpc-wire.ts'
+import { FinalTxWatcher, type FinalTx } from './final-tx-watcher.ts'
 
 const sender = testKeyPair(11)
 
@@ -29,19 +31,57 @@ async function withWatcher(run: (o: { backend: FakeRpcBackend; client: RpcClient
   }
 }
 
-test('a block notification settles its waiters: ok txs as final at once, failed ones with their receipt', async () => {
+/** One final block with an ok tx and a tx that fails with REQUIRE_FAILED / NOT_DOCTOR, both waited for. */
+async function okAndFailed(backend: FakeRpcBackend, client: RpcClient, watcher: FinalTxWatcher): Promise<FinalTx[]> {
+  const ok = kvPutTx(sender, 0, 'a', new Uint8Array([1]))
+  const failing = kvPutTx(sender, 1, 'b', new Uint8Array([2]))
+  const waits = [watcher.wait(toHex(ok.id)), watcher.wait(toHex(failing.id))]
+  for (const tx of [ok, failing]) await client.sendTx(tx.bytes)
+  backend.finalizeBlock({ receiptFor: (tx) => (toHex(tx.id) === toHex(failing.id) ? failedReceipt(1, 'REQUIRE_FAILED', 'NOT_DOCTOR') : okReceipt(1)) })
+  return Promise.all(waits)
+}
+
+test('a block notification settles its waiters at once: ok txs as final, failed ones with their error', async () => {
   await withWatcher(async ({ backend, client, watcher, txGets }) => {
-    const ok = kvPutTx(sender, 0, 'a', new Uint8Array([1]))
-    const failing = kvPutTx(sender, 1, 'b', new Uint8Array([2]))
-    const waits = [watcher.wait(toHex(ok.id)), watcher.wait(toHex(failing.id))]
-    for (const tx of [ok, failing]) await client.sendTx(tx.bytes)
-    backend.finalizeBlock({ receiptFor: (tx) => (toHex(tx.id) === toHex(failing.id) ? failedReceipt(1, 'REQUIRE_FAILED', 'NOT_DOCTOR') : okReceipt(1)) })
-    const [okFinal, failed] = await Promise.all(waits)
-    assert.deepEqual([okFinal!.status, okFinal!.height], ['final', 1])
-    assert.equal(failed!.status, 'failed')
-    assert.equal(failed!.receipt?.errorCode, 'REQUIRE_FAILED')
-    assert.equal(txGets(), 1, 'only the failed tx is looked up')
+    const [okFinal, failed] = await okAndFailed(backend, client, watcher)
+    assert.deepEqual([okFinal!.status, okFinal!.height, okFinal!.error], ['final', 1, undefined])
+    assert.deepEqual([failed!.status, failed!.height, failed!.error], ['failed', 1, { code: 'REQUIRE_FAILED', message: 'NOT_DOCTOR' }])
+    assert.equal(txGets(), 0, 'the notification said why: no tx_get')
     assert.equal(watcher.pending, 0)
+  })
+})
+
+test('a deploy settles with its contract\'s address from the notification', async () => {
+  await withWatcher(async ({ backend, client, watcher, txGets }) => {
+    const deploy = kvPutTx(sender, 0, 'd', new Uint8Array([4]))
+    const contract = new Uint8Array(20).fill(0xcd)
+    const wait = watcher.wait(toHex(deploy.id))
+    await client.sendTx(deploy.bytes)
+    backend.finalizeBlock({ receiptFor: () => okReceipt(1, { contractAddress: contract }) })
+    const final = await wait
+    assert.deepEqual([final.status, final.contractAddress, final.error], ['final', formatAddress(contract), undefined])
+    assert.equal(txGets(), 0)
+  })
+})
+
+test('a failed tx listed without its error is looked up with tx_get', async () => {
+  await withWatcher(async ({ backend, client, watcher, txGets }) => {
+    // A node whose notifications give only the status: the watcher asks why.
+    const subscribe = client.subscribe.bind(client)
+    client.subscribe = (params, onResult, onError) => subscribe(params, (r) => {
+      const b = r as BlockNotificationJson
+      onResult({ ...b, ...(b.txs ? { txs: b.txs.map(({ id, status }) => ({ id, status })) } : {}) })
+    }, onError)
+    await watcher.close()
+    const stripped = await FinalTxWatcher.open(client, { pollAfterMs: 300, timeoutMs: 10_000 })
+    try {
+      const [okFinal, failed] = await okAndFailed(backend, client, stripped)
+      assert.equal(okFinal!.status, 'final')
+      assert.deepEqual([failed!.status, failed!.error], ['failed', { code: 'REQUIRE_FAILED', message: 'NOT_DOCTOR' }])
+      assert.equal(txGets(), 1, 'only the failed tx is looked up')
+    } finally {
+      await stripped.close()
+    }
   })
 })
 

@@ -4,8 +4,9 @@
  * keeps hundreds of records in flight learns finality, and what the benchmark times.
  *
  * - `{kind: 'blocks', txs: true}`: each final block's notification lists its txs with their
- *   receipt status, so a waiter settles the moment the notification arrives, with no further
- *   round trip. A failed tx's receipt is fetched (`tx_get`) to say why.
+ *   receipt status (a failed one with its error, a deploy with its contract's address), so a
+ *   waiter settles the moment the notification arrives, with no further round trip (`tx_get`
+ *   only for a failed tx listed without its error: a node older than that field).
  * - A safety net polls `tx_get` for waiters older than `pollAfterMs`, but only while no block
  *   notification has arrived for `pollAfterMs` (the chain makes an empty block every second, so
  *   silence means a notification may have been lost), so a dropped notification costs time,
@@ -16,7 +17,7 @@
  * Register the waiter (`wait`) BEFORE sending the tx: its id is known once it is signed.
  */
 import { RpcError, type RpcClient, type Subscription, type SubscriptionResult } from '../../client/rpc-client.ts'
-import type { BlockNotificationJson, ReceiptJson } from '../../core/rpc-wire.ts'
+import type { BlockNotificationJson, BlockTxJson, ReceiptJson } from '../../core/rpc-wire.ts'
 import { BenchError, BenchErrorCode } from '../errors.ts'
 
 export interface FinalTx {
@@ -26,7 +27,16 @@ export interface FinalTx {
   readonly status: 'final' | 'failed'
   /** Monotonic ms at which the client learned it (the clock passed to `open`). */
   readonly observedAt: number
-  readonly receipt?: ReceiptJson
+  /** Why a failed tx failed (its receipt's errorCode and errorMessage); absent for an ok one. */
+  readonly error?: { readonly code: string; readonly message: string }
+  /** Where a deploy put its contract; absent for any other tx. */
+  readonly contractAddress?: string
+}
+
+/** A FinalTx's receipt fields, from a notification's tx entry or a `tx_get` receipt. */
+function outcomeOf(r: BlockTxJson | ReceiptJson | undefined): Pick<FinalTx, 'error' | 'contractAddress'> {
+  if (r?.status === 'failed' && r.errorCode !== undefined) return { error: { code: r.errorCode, message: r.errorMessage ?? '' } }
+  return r?.status === 'ok' && r.contractAddress ? { contractAddress: r.contractAddress } : {}
 }
 
 interface Waiter {
@@ -116,8 +126,9 @@ export class FinalTxWatcher {
     if (this.#waiters.size === 0 || !Array.isArray(b.txs)) return
     for (const tx of b.txs) {
       if (!this.#waiters.has(tx.id)) continue
-      if (tx.status === 'ok') this.#settle(tx.id, { height: b.height, status: 'final', observedAt: at })
-      else void this.#settleFromTx(tx.id)
+      if (tx.status === 'ok' || tx.errorCode !== undefined) {
+        this.#settle(tx.id, { height: b.height, status: tx.status === 'ok' ? 'final' : 'failed', observedAt: at, ...outcomeOf(tx) })
+      } else void this.#settleFromTx(tx.id)
     }
   }
 
@@ -126,7 +137,7 @@ export class FinalTxWatcher {
     try {
       const tx = await this.#client.getTx(id)
       if (tx.status === 'pending') return
-      this.#settle(id, { height: tx.height ?? 0, status: tx.status, observedAt: this.#now(), ...(tx.receipt ? { receipt: tx.receipt } : {}) })
+      this.#settle(id, { height: tx.height ?? 0, status: tx.status, observedAt: this.#now(), ...outcomeOf(tx.receipt) })
     } catch (e) {
       if (e instanceof RpcError && e.dataCode === 'NOT_FOUND') return
       const w = this.#waiters.get(id)
@@ -156,7 +167,7 @@ export class FinalTxWatcher {
         const answers = await this.#client.batch<{ status: string; height?: number; receipt?: ReceiptJson }>(chunk.map((w) => ({ method: 'tx_get', params: { id: w.id } })))
         answers.forEach((a, j) => {
           if (a instanceof RpcError || a.status === 'pending') return
-          this.#settle(chunk[j]!.id, { height: a.height ?? 0, status: a.status === 'failed' ? 'failed' : 'final', observedAt: this.#now(), ...(a.receipt ? { receipt: a.receipt } : {}) })
+          this.#settle(chunk[j]!.id, { height: a.height ?? 0, status: a.status === 'failed' ? 'failed' : 'final', observedAt: this.#now(), ...outcomeOf(a.receipt) })
         })
       }
     } catch {

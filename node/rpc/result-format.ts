@@ -9,7 +9,7 @@ import { toJsonValue } from '../../core/json-value.ts'
 import { formatAddress } from '../../core/keys.ts'
 import { merkleProof } from '../../core/merkle.ts'
 import type {
-  BlockJson, BlockNotificationJson, CallResultJson, ChainStatusJson, CommitJson, EventJson, EventNotificationJson,
+  BlockJson, BlockNotificationJson, BlockTxJson, CallResultJson, ChainStatusJson, CommitJson, EventJson, EventNotificationJson,
   HeaderJson, ReceiptJson, TxGetJson, TxJson, TxProofJson,
 } from '../../core/rpc-wire.ts'
 import type { SignedTx } from '../../core/tx.ts'
@@ -139,7 +139,17 @@ export function formatCallResult(r: CallResult): CallResultJson {
 export function formatBlockNotification(block: Block, receipts?: readonly Receipt[]): BlockNotificationJson {
   const head = { height: block.header.height, hash: toHex(block.hash), time: block.header.time, txCount: block.txs.length }
   if (!receipts) return head
-  return { ...head, txs: block.txs.map((tx, i) => ({ id: toHex(tx.id), status: receipts[i]?.status === 0 ? 'ok' : 'failed' })) }
+  return { ...head, txs: block.txs.map((tx, i) => blockTx(tx, receipts[i])) }
+}
+
+function blockTx(tx: SignedTx, receipt: Receipt | undefined): BlockTxJson {
+  const id = toHex(tx.id)
+  if (receipt === undefined) return { id, status: 'failed' }
+  if (receipt.status === 0) {
+    const contractAddress = addressOrNull(receipt.contractAddress)
+    return contractAddress === null ? { id, status: 'ok' } : { id, status: 'ok', contractAddress }
+  }
+  return { id, status: 'failed', errorCode: receipt.errorCode, errorMessage: receipt.errorMessage }
 }
 
 export function formatEventNotification(block: Block, txIndex: number, event: ContractEvent): EventNotificationJson {

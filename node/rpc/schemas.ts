@@ -45,7 +45,15 @@ export const componentSchemas: Record<string, Schema> = {
     returnValue: ref('JsonValue'), errorCode: { type: 'string' }, errorMessage: { type: 'string' },
     contractAddress: { anyOf: [ref('Address'), { type: 'null' }] },
   }),
-  BlockNotification: obj({ height: ref('Uint'), hash: ref('Hash'), time: ref('Uint'), txCount: ref('Uint') }),
+  // `txs` only with subscribe's `txs: true`; the error fields only for a failed tx, the address only for a deploy.
+  BlockTx: obj(
+    { id: ref('Hash'), status: { enum: ['ok', 'failed'] }, errorCode: { type: 'string' }, errorMessage: { type: 'string' }, contractAddress: ref('Address') },
+    ['errorCode', 'errorMessage', 'contractAddress'],
+  ),
+  BlockNotification: obj(
+    { height: ref('Uint'), hash: ref('Hash'), time: ref('Uint'), txCount: ref('Uint'), txs: { type: 'array', items: ref('BlockTx') } },
+    ['txs'],
+  ),
   EventNotification: obj({ height: ref('Uint'), txId: ref('Hash'), contract: ref('Address'), name: { type: 'string' }, data: { type: 'array', items: ref('JsonValue') } }),
 }
 
@@ -185,7 +193,7 @@ export const methodSpecs: readonly MethodSpec[] = [
     summary: 'WebSocket only. Subscribes to new final blocks or to contract events (optionally filtered by contract and name).',
     params: {
       kind: { schema: { enum: ['blocks', 'events'] }, required: true, description: '"blocks" or "events"' },
-      txs: { schema: { type: 'boolean' }, description: 'blocks only: list every tx of the block with its status (id, ok/failed)' },
+      txs: { schema: { type: 'boolean' }, description: 'blocks only: list every tx of the block with its status (id, ok/failed; a failed one with errorCode and errorMessage, a deploy with contractAddress)' },
       contract: { schema: ref('Address'), description: 'events only: contract address filter' },
       name: { schema: { type: 'string', maxLength: 128 }, description: 'events only: event name filter' },
     },

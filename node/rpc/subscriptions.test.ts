@@ -4,6 +4,7 @@ import { FakeRpcBackend } from './fake-backend.ts'
 import { SubscriptionHub, type SubscriberSocket } from './subscriptions.ts'
 import { failedReceipt, okReceipt } from '../../core/execution.ts'
 import { toHex } from '../../core/hex.ts'
+import { formatAddress } from '../../core/keys.ts'
 import { kvPutTx, testKeyPair } from '../../core/test-fixtures.ts'
 
 class FakeSocket implements SubscriberSocket {
@@ -78,22 +79,32 @@ test('a socket over its queue limit or its buffer limit is dropped; the others k
   assert.equal(hub.stats().sessions, 1)
 })
 
-test('blocks with txs: true list every tx with its receipt status; without it, the short form', () => {
+test("blocks with txs: true list every tx with its receipt status, a failed one's error and a deploy's address; without it, the short form", () => {
   const { backend, hub, runScheduled } = setup(10)
   const sender = testKeyPair(7)
   const ok = kvPutTx(sender, 0, 'a', new Uint8Array([1]))
   const failing = kvPutTx(sender, 1, 'b', new Uint8Array([2]))
+  const deploy = kvPutTx(sender, 2, 'c', new Uint8Array([3]))
+  const contract = new Uint8Array(20).fill(0xab)
   const socket = new FakeSocket()
   const session = hub.openSession(socket)
   session.subscribe({ kind: 'blocks', txs: true })
   session.subscribe({ kind: 'blocks' })
-  backend.finalizeBlock({ extraTxs: [ok, failing], receiptFor: (tx) => (tx === failing ? failedReceipt(1, 'REQUIRE_FAILED', 'no') : okReceipt(1)) })
+  backend.finalizeBlock({
+    extraTxs: [ok, failing, deploy],
+    receiptFor: (tx) => (tx === failing ? failedReceipt(1, 'REQUIRE_FAILED', 'no') : tx === deploy ? okReceipt(1, { contractAddress: contract }) : okReceipt(1)),
+  })
   runScheduled()
   const [withTxs, short] = socket.sent.map((m) => JSON.parse(m).params.result)
-  assert.deepEqual(withTxs.txs, [{ id: toHex(ok.id), status: 'ok' }, { id: toHex(failing.id), status: 'failed' }])
-  assert.equal(withTxs.txCount, 2)
+  // A failed tx says why and a deploy where its contract lives: the sender needs no tx_get.
+  assert.deepEqual(withTxs.txs, [
+    { id: toHex(ok.id), status: 'ok' },
+    { id: toHex(failing.id), status: 'failed', errorCode: 'REQUIRE_FAILED', errorMessage: 'no' },
+    { id: toHex(deploy.id), status: 'ok', contractAddress: formatAddress(contract) },
+  ])
+  assert.equal(withTxs.txCount, 3)
   assert.equal(short.txs, undefined)
-  assert.equal(short.txCount, 2)
+  assert.equal(short.txCount, 3)
   // txs is a blocks option only
   assert.throws(() => session.subscribe({ kind: 'events', txs: true } as never), /params\.txs applies to kind "blocks" only/)
 })
