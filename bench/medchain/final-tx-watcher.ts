@@ -17,7 +17,7 @@
  * Register the waiter (`wait`) BEFORE sending the tx: its id is known once it is signed.
  */
 import { RpcError, type RpcClient, type Subscription, type SubscriptionResult } from '../../client/rpc-client.ts'
-import type { BlockNotificationJson, BlockTxJson, ReceiptJson } from '../../core/rpc-wire.ts'
+import type { BlockNotificationJson, BlockTxJson, ReceiptJson, TxGetJson } from '../../core/rpc-wire.ts'
 import { BenchError, BenchErrorCode } from '../errors.ts'
 
 export interface FinalTx {
@@ -32,6 +32,9 @@ export interface FinalTx {
   /** Where a deploy put its contract; absent for any other tx. */
   readonly contractAddress?: string
 }
+
+/** The part of a `tx_get` answer the watcher reads. */
+type TxGetAnswer = Pick<TxGetJson, 'status' | 'height' | 'receipt'>
 
 /** A FinalTx's receipt fields, from a notification's tx entry or a `tx_get` receipt. */
 function outcomeOf(r: BlockTxJson | ReceiptJson | undefined): Pick<FinalTx, 'error' | 'contractAddress'> {
@@ -132,12 +135,16 @@ export class FinalTxWatcher {
     }
   }
 
+  /** Settles a waiter from a `tx_get` answer, unless the tx is still pending. */
+  #settleFromAnswer(id: string, a: TxGetAnswer): void {
+    if (a.status === 'pending') return
+    this.#settle(id, { height: a.height ?? 0, status: a.status === 'failed' ? 'failed' : 'final', observedAt: this.#now(), ...outcomeOf(a.receipt) })
+  }
+
   /** Settles a waiter from `tx_get` (its receipt says ok or failed). */
   async #settleFromTx(id: string): Promise<void> {
     try {
-      const tx = await this.#client.getTx(id)
-      if (tx.status === 'pending') return
-      this.#settle(id, { height: tx.height ?? 0, status: tx.status, observedAt: this.#now(), ...outcomeOf(tx.receipt) })
+      this.#settleFromAnswer(id, await this.#client.getTx(id))
     } catch (e) {
       if (e instanceof RpcError && e.dataCode === 'NOT_FOUND') return
       const w = this.#waiters.get(id)
@@ -164,10 +171,9 @@ export class FinalTxWatcher {
       const stillOld = old.filter((w) => this.#waiters.has(w.id)).slice(0, 100)
       for (let i = 0; i < stillOld.length; i += 50) {
         const chunk = stillOld.slice(i, i + 50)
-        const answers = await this.#client.batch<{ status: string; height?: number; receipt?: ReceiptJson }>(chunk.map((w) => ({ method: 'tx_get', params: { id: w.id } })))
+        const answers = await this.#client.batch<TxGetAnswer>(chunk.map((w) => ({ method: 'tx_get', params: { id: w.id } })))
         answers.forEach((a, j) => {
-          if (a instanceof RpcError || a.status === 'pending') return
-          this.#settle(chunk[j]!.id, { height: a.height ?? 0, status: a.status === 'failed' ? 'failed' : 'final', observedAt: this.#now(), ...outcomeOf(a.receipt) })
+          if (!(a instanceof RpcError)) this.#settleFromAnswer(chunk[j]!.id, a)
         })
       }
     } catch {
